@@ -1,0 +1,63 @@
+//! The one error type of this crate: every variant names the file it is about.
+
+use std::path::PathBuf;
+
+/// Why a dataset could not be loaded.
+///
+/// Each variant names the file involved, so that a message printed to a user says which file to
+/// replace and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The file is not a valid gzip stream (corrupt or truncated).
+    #[error("{path}: corrupt or truncated gzip data: {source}")]
+    Gzip {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        source: std::io::Error,
+    },
+    /// The content's SHA-256 is not the one published for this file.
+    #[error(
+        "{path}: checksum mismatch (sha256 of the {what} is {actual}, expected {expected}); \
+         the file is corrupt or not the published one"
+    )]
+    Checksum {
+        /// The file.
+        path: PathBuf,
+        /// What was hashed (`"file"` or `"decompressed content"`).
+        what: &'static str,
+        /// The published SHA-256, lower-case hex.
+        expected: String,
+        /// The SHA-256 that was computed, lower-case hex.
+        actual: String,
+    },
+    /// The IDX content is malformed.
+    #[error("{path}: invalid IDX file: {field}: {message}")]
+    Idx {
+        /// The file.
+        path: PathBuf,
+        /// The header field or section that is wrong (`"magic"`, `"dims"`, `"data"`, ...).
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Two files that must agree do not (e.g. image and label counts).
+    #[error("{path}: {message}")]
+    Mismatch {
+        /// The file that disagrees with its companion.
+        path: PathBuf,
+        /// What disagrees.
+        message: String,
+    },
+}
+
+/// The result type of this crate.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;

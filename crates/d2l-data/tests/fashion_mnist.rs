@@ -1,0 +1,74 @@
+//! The shipped Fashion-MNIST files, and what the loader says about damaged copies of them.
+
+use d2l_data::fashion_mnist::{DIR_NAME, FILES, TEST_LABELS, TRAIN_IMAGES};
+use d2l_data::{FashionMnist, NUM_CLASSES, data_dir};
+use flate2::{Compression, write::GzEncoder};
+use std::io::Write;
+use std::path::Path;
+
+fn copy_dataset(to: &Path) {
+    let from = data_dir(None).join(DIR_NAME);
+    std::fs::create_dir_all(to.join(DIR_NAME)).unwrap();
+    for spec in FILES {
+        std::fs::copy(from.join(spec.name), to.join(DIR_NAME).join(spec.name)).unwrap();
+    }
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn the_shipped_files_hold_60000_and_10000_balanced_examples() {
+    let data = FashionMnist::load(&data_dir(None)).unwrap();
+    assert_eq!((data.train.len(), data.test.len()), (60_000, 10_000));
+    for (split, per_class) in [(&data.train, 6000), (&data.test, 1000)] {
+        let mut counts = [0usize; NUM_CLASSES];
+        for &label in split.labels() {
+            counts[label as usize] += 1;
+        }
+        assert_eq!(counts, [per_class; NUM_CLASSES]);
+    }
+    // The first training image is an ankle boot (label 9), as in d2l's figure 3.5.
+    assert_eq!(data.train.label(0), 9);
+}
+
+#[test]
+fn a_truncated_file_is_reported_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dataset(dir.path());
+    let path = dir.path().join(DIR_NAME).join(TRAIN_IMAGES.name);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    let message = FashionMnist::load(dir.path()).unwrap_err().to_string();
+    assert!(message.contains(TRAIN_IMAGES.name), "{message}");
+    assert!(message.contains("truncated"), "{message}");
+}
+
+#[test]
+fn changed_content_fails_the_checksum_and_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dataset(dir.path());
+    let path = dir.path().join(DIR_NAME).join(TEST_LABELS.name);
+    // A well-formed label file whose first label was changed.
+    let mut content = d2l_data::idx::read_maybe_gz(&path).unwrap();
+    content[8] = (content[8] + 1) % 10;
+    std::fs::write(&path, gz(&content)).unwrap();
+    let message = FashionMnist::load(dir.path()).unwrap_err().to_string();
+    assert!(message.contains(TEST_LABELS.name), "{message}");
+    assert!(message.contains("checksum mismatch"), "{message}");
+}
+
+#[test]
+fn datasets_readme_lists_the_checksums_the_loader_checks() {
+    let readme = std::fs::read_to_string(data_dir(None).join("README.md")).unwrap();
+    for spec in FILES {
+        let row = readme
+            .lines()
+            .find(|line| line.contains(spec.name))
+            .unwrap_or_else(|| panic!("datasets/README.md has no row for {}", spec.name));
+        assert!(row.contains(spec.sha256), "{}: {row}", spec.name);
+    }
+}

@@ -1,0 +1,314 @@
+//! The training loop: one for every model, loss, metric and updater.
+
+use burn::config::Config;
+use burn::tensor::Tensor;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::time::Instant;
+
+use crate::data::{TensorDataset, seeded_rng};
+use crate::metrics::{BatchSums, Metric};
+use crate::{Loss, Model, Targets, Updater};
+
+/// The hyper-parameters of the loop, with the book's defaults (d2l 3.6/4.2: batch 256,
+/// lr 0.1, 10 epochs).
+#[derive(Config, Debug)]
+pub struct LearnerConfig {
+    /// Passes over the training data.
+    #[config(default = 10)]
+    pub epochs: usize,
+    /// Examples per minibatch.
+    #[config(default = 256)]
+    pub batch_size: usize,
+    /// Learning rate.
+    #[config(default = 0.1)]
+    pub lr: f64,
+    /// Seed of the shuffles (and, set by the caller on the device, of the initialisation).
+    #[config(default = 42)]
+    pub seed: u64,
+}
+
+/// What one epoch measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss over the examples of the epoch.
+    pub train_loss: f64,
+    /// The metric over the training examples, measured while training (d2l's `train_acc`).
+    pub train_metric: f64,
+    /// The metric on the held-out split after the epoch, evaluated with the model in
+    /// validation mode; `None` without a held-out split.
+    pub test_metric: Option<f64>,
+    /// Wall-clock seconds of the epoch (training pass and evaluation).
+    pub seconds: f64,
+}
+
+/// Why training stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A batch's loss was NaN or infinite.
+    #[error(
+        "training diverged at epoch {epoch}, batch {batch} of {batches}: the loss is {loss}; \
+         try a smaller learning rate"
+    )]
+    Diverged {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based batch within the epoch.
+        batch: usize,
+        /// Batches per epoch.
+        batches: usize,
+        /// The batch's mean loss.
+        loss: f64,
+    },
+    /// An observer (the run folder, for example) failed.
+    #[error("{0}")]
+    Observer(String),
+}
+
+/// Told about every finished epoch, in order.
+pub trait Observer {
+    /// Called after each epoch; an error stops training.
+    fn on_epoch(&mut self, record: &EpochRecord) -> Result<(), TrainError>;
+}
+
+/// The loop. Build it from a config, a loss, a metric and an updater, then [`fit`](Self::fit)
+/// a model.
+pub struct Learner<'a, T> {
+    config: LearnerConfig,
+    loss: &'a dyn Loss<T>,
+    metric: &'a dyn Metric<T>,
+    updater: Updater,
+    observers: Vec<&'a mut dyn Observer>,
+    progress: bool,
+}
+
+impl<'a, T: Targets> Learner<'a, T> {
+    /// A learner with progress bars on (they hide themselves when stderr is not a terminal).
+    pub fn new(
+        config: LearnerConfig,
+        loss: &'a dyn Loss<T>,
+        metric: &'a dyn Metric<T>,
+        updater: Updater,
+    ) -> Self {
+        Self {
+            config,
+            loss,
+            metric,
+            updater,
+            observers: Vec::new(),
+            progress: true,
+        }
+    }
+
+    /// Adds an observer told about each finished epoch.
+    pub fn observer(mut self, observer: &'a mut dyn Observer) -> Self {
+        self.observers.push(observer);
+        self
+    }
+
+    /// Turns the per-epoch progress bar on or off.
+    pub fn progress(mut self, on: bool) -> Self {
+        self.progress = on;
+        self
+    }
+
+    /// The loop's configuration.
+    pub fn config(&self) -> &LearnerConfig {
+        &self.config
+    }
+
+    /// Trains `model` for the configured epochs (d2l's `train_ch3`).
+    ///
+    /// `model` must live on an autodiff device (`device.autodiff()`) and the datasets on the
+    /// same device without autodiff. After each epoch the model is evaluated on `test` in
+    /// validation mode ([`Module::valid`](burn::module::Module::valid): no autodiff, dropout
+    /// off). Returns the trained model and one record per epoch; stops with
+    /// [`TrainError::Diverged`] at the first epoch whose loss is not finite.
+    pub fn fit<M: Model>(
+        &mut self,
+        mut model: M,
+        train: &TensorDataset<T>,
+        test: Option<&TensorDataset<T>>,
+    ) -> Result<(M, Vec<EpochRecord>), TrainError> {
+        let config = self.config.clone();
+        let mut rng = seeded_rng(config.seed);
+        let batches = train.num_batches(config.batch_size);
+        let mut history = Vec::with_capacity(config.epochs);
+        for epoch in 1..=config.epochs {
+            let start = Instant::now();
+            let bar = self.progress_bar(epoch, batches);
+            let mut sums = BatchSums::new();
+            for (inputs, targets) in train.shuffled_batches(config.batch_size, &mut rng) {
+                let targets = targets.autodiff();
+                let output = model.forward(inputs.autodiff());
+                let losses = self.loss.forward(output.clone(), targets.clone());
+                let metric = self.metric.batch_sum(output.detach(), targets);
+                sums.push(Tensor::cat(vec![losses.clone().detach().sum(), metric], 0));
+                model = self.updater.step(model, losses, config.lr);
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            let rows = sums.read();
+            if let Some(at) = rows.iter().position(|row| !row[0].is_finite()) {
+                let size = config.batch_size.min(train.len() - at * config.batch_size);
+                return Err(TrainError::Diverged {
+                    epoch,
+                    batch: at + 1,
+                    batches,
+                    loss: rows[at][0] / size as f64,
+                });
+            }
+            let n = train.len();
+            let loss_sum: f64 = rows.iter().map(|row| row[0]).sum();
+            let metric_sum: f64 = rows.iter().map(|row| row[1]).sum();
+            let test_metric = test.map(|test| {
+                evaluate(&model.valid(), test, self.metric, config.batch_size)
+            });
+            let record = EpochRecord {
+                epoch,
+                train_loss: loss_sum / n as f64,
+                train_metric: self.metric.finish(metric_sum, n),
+                test_metric,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            for observer in &mut self.observers {
+                observer.on_epoch(&record)?;
+            }
+            history.push(record);
+        }
+        Ok((model, history))
+    }
+
+    fn progress_bar(&self, epoch: usize, batches: usize) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(batches as u64);
+        bar.set_style(
+            ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} batches {elapsed}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(format!("{epoch}/{}", self.config.epochs));
+        bar
+    }
+}
+
+/// The metric of `model` over `data`, in order, in batches of `batch_size` (d2l's
+/// `evaluate_accuracy`). Pass a model in validation mode (`model.valid()`) and a dataset on
+/// the same device.
+pub fn evaluate<M: Model, T: Targets>(
+    model: &M,
+    data: &TensorDataset<T>,
+    metric: &dyn Metric<T>,
+    batch_size: usize,
+) -> f64 {
+    let mut sums = BatchSums::new();
+    for (inputs, targets) in data.batches(batch_size) {
+        sums.push(metric.batch_sum(model.forward(inputs), targets));
+    }
+    let total: f64 = sums.read().iter().map(|row| row[0]).sum();
+    metric.finish(total, data.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Accuracy;
+    use burn::module::{Module, Param};
+    use burn::optim::SgdConfig;
+    use burn::tensor::activation::log_softmax;
+    use burn::tensor::{Device, Int, TensorData};
+
+    /// A linear classifier with hand-held parameters.
+    #[derive(Module, Debug)]
+    struct Linear2 {
+        w: Param<Tensor<2>>,
+        b: Param<Tensor<1>>,
+    }
+
+    impl Model for Linear2 {
+        fn forward(&self, inputs: Tensor<2>) -> Tensor<2> {
+            inputs.matmul(self.w.val()) + self.b.val().unsqueeze()
+        }
+    }
+
+    fn cross_entropy(output: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+        -log_softmax(output, 1)
+            .gather(1, targets.unsqueeze_dim(1))
+            .squeeze_dim::<1>(1)
+    }
+
+    /// Two separable blobs: class = (x0 > x1).
+    fn blobs(device: &Device) -> TensorDataset<Tensor<1, Int>> {
+        let n = 64;
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..n {
+            let a = (i % 8) as f32 / 8.0;
+            let b = (i / 8) as f32 / 8.0;
+            x.extend([a, b]);
+            y.push(i64::from(a > b));
+        }
+        TensorDataset::new(
+            Tensor::from_data(TensorData::new(x, [n, 2]), device),
+            Tensor::from_data(TensorData::new(y, [n]), device),
+        )
+    }
+
+    fn model(device: &Device) -> Linear2 {
+        Linear2 {
+            w: Param::from_tensor(Tensor::zeros([2, 2], device)),
+            b: Param::from_tensor(Tensor::zeros([2], device)),
+        }
+    }
+
+    struct Recorder(Vec<usize>);
+
+    impl Observer for Recorder {
+        fn on_epoch(&mut self, record: &EpochRecord) -> Result<(), TrainError> {
+            self.0.push(record.epoch);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn fit_learns_a_separable_problem_and_reports_every_epoch() {
+        let device = Device::flex();
+        let data = blobs(&device);
+        let config = LearnerConfig::new()
+            .with_epochs(30)
+            .with_batch_size(16)
+            .with_lr(1.0);
+        let mut recorder = Recorder(Vec::new());
+        let (_, history) = Learner::new(config, &cross_entropy, &Accuracy, Updater::Sgd)
+            .observer(&mut recorder)
+            .progress(false)
+            .fit(model(&device.clone().autodiff()), &data, Some(&data))
+            .unwrap();
+        assert_eq!(recorder.0, (1..=30).collect::<Vec<_>>());
+        let last = history.last().unwrap();
+        assert!(last.train_loss < history[0].train_loss);
+        assert!(last.test_metric.unwrap() > 0.85, "{last:?}");
+    }
+
+    #[test]
+    fn a_diverging_run_names_the_epoch_and_the_batch() {
+        let device = Device::flex();
+        let data = blobs(&device);
+        let config = LearnerConfig::new().with_epochs(20).with_batch_size(16).with_lr(1e38);
+        let optimizer = Updater::from(SgdConfig::new().init());
+        let err = Learner::new(config, &cross_entropy, &Accuracy, optimizer)
+            .progress(false)
+            .fit(model(&device.clone().autodiff()), &data, None)
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, TrainError::Diverged { batch, batches: 4, .. } if batch >= 1),
+            "{message}"
+        );
+        assert!(message.contains("epoch") && message.contains("batch"), "{message}");
+    }
+}

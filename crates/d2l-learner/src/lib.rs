@@ -1,0 +1,57 @@
+//! A generic Learner for the models of *Dive into Deep Learning* chapters 3–4.
+//!
+//! One loop ([`Learner::fit`], d2l's `train_ch3`) trains any [`Model`] with any [`Loss`] and
+//! [`Metric`], updating parameters either by hand ([`Updater::Sgd`], d2l's `sgd`) or with a Burn
+//! optimizer ([`Updater::Optimizer`]). Data are [`TensorDataset`]s: a split kept as tensors on
+//! the device, batched by gather. Each epoch is evaluated in validation mode, can be written to
+//! a [`RunDir`], and a non-finite loss stops training with an error naming epoch and batch.
+//!
+//! ```
+//! use burn::module::{Module, Param};
+//! use burn::tensor::{Device, Int, Tensor, TensorData, activation::log_softmax};
+//! use d2l_learner::{Accuracy, Learner, LearnerConfig, Model, TensorDataset, Updater};
+//!
+//! #[derive(Module, Debug)]
+//! struct Net {
+//!     w: Param<Tensor<2>>,
+//! }
+//!
+//! impl Model for Net {
+//!     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+//!         x.matmul(self.w.val())
+//!     }
+//! }
+//!
+//! fn cross_entropy(output: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
+//!     -log_softmax(output, 1).gather(1, y.unsqueeze_dim(1)).squeeze_dim::<1>(1)
+//! }
+//!
+//! let device = Device::default();
+//! // Class 1 where the first feature is larger than the second.
+//! let x = Tensor::<2>::from_data([[1.0, 0.0], [0.0, 1.0], [0.9, 0.2], [0.1, 0.8]], &device);
+//! let y = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 0, 1, 0], [4]), &device);
+//! let data = TensorDataset::new(x, y);
+//!
+//! let net = Net { w: Param::from_tensor(Tensor::zeros([2, 2], &device.clone().autodiff())) };
+//! let config = LearnerConfig::new().with_epochs(20).with_batch_size(2).with_lr(0.5);
+//! let (_net, history) = Learner::new(config, &cross_entropy, &Accuracy, Updater::Sgd)
+//!     .progress(false)
+//!     .fit(net, &data, Some(&data))?;
+//! assert_eq!(history.last().unwrap().test_metric, Some(1.0));
+//! # Ok::<(), d2l_learner::TrainError>(())
+//! ```
+
+pub mod data;
+pub mod learner;
+pub mod metrics;
+pub mod plot;
+pub mod run;
+pub mod task;
+pub mod updater;
+
+pub use data::TensorDataset;
+pub use learner::{EpochRecord, Learner, LearnerConfig, Observer, TrainError, evaluate};
+pub use metrics::{Accuracy, Metric};
+pub use run::RunDir;
+pub use task::{Loss, Model, Targets};
+pub use updater::Updater;

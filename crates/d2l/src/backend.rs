@@ -1,0 +1,172 @@
+//! The one place where cargo features become a [`Device`].
+//!
+//! Backends are a build decision (the `flex`, `ndarray` and `wgpu` features of this crate,
+//! forwarded to Burn); which compiled backend runs is a runtime value: an explicit choice, else
+//! the `D2L_BACKEND` environment variable, else the first compiled one.
+
+use burn::tensor::Device;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// The environment variable naming the backend when none is given explicitly.
+pub const BACKEND_ENV: &str = "D2L_BACKEND";
+
+/// A backend this project can be built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Burn's pure-Rust CPU backend (feature `flex`).
+    Flex,
+    /// The ndarray CPU backend (feature `ndarray`).
+    NdArray,
+    /// The wgpu GPU backend (feature `wgpu`): Vulkan, Metal or DX12, or software Vulkan.
+    Wgpu,
+}
+
+impl Backend {
+    /// Every backend, in order of preference.
+    pub const ALL: [Backend; 3] = [Backend::Flex, Backend::NdArray, Backend::Wgpu];
+
+    /// The name used by features, flags and `D2L_BACKEND`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Flex => "flex",
+            Backend::NdArray => "ndarray",
+            Backend::Wgpu => "wgpu",
+        }
+    }
+
+    /// Whether this build includes the backend.
+    pub fn is_compiled(self) -> bool {
+        match self {
+            Backend::Flex => cfg!(feature = "flex"),
+            Backend::NdArray => cfg!(feature = "ndarray"),
+            Backend::Wgpu => cfg!(feature = "wgpu"),
+        }
+    }
+
+    /// The backends this build includes.
+    pub fn compiled() -> Vec<Backend> {
+        Backend::ALL.into_iter().filter(|b| b.is_compiled()).collect()
+    }
+
+    /// The backend's default device (the first GPU wgpu finds, software Vulkan included).
+    pub fn device(self) -> Result<Device, BackendError> {
+        match self {
+            #[cfg(feature = "flex")]
+            Backend::Flex => Ok(Device::flex()),
+            #[cfg(feature = "ndarray")]
+            Backend::NdArray => Ok(Device::ndarray()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            #[allow(unreachable_patterns)]
+            missing => Err(BackendError::NotCompiled {
+                requested: missing,
+                compiled: Backend::compiled(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Backend {
+    type Err = BackendError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| BackendError::Unknown(s.to_string()))
+    }
+}
+
+/// Why no device could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The name is not a backend.
+    #[error("unknown backend '{0}': expected one of flex, ndarray, wgpu")]
+    Unknown(String),
+    /// The backend was not compiled in.
+    #[error(
+        "backend '{requested}' is not compiled into this build (compiled: {}); \
+         rebuild with `--features {requested}`, or run `cargo xtask train --backend {requested}`",
+        list(compiled)
+    )]
+    NotCompiled {
+        /// What was asked for.
+        requested: Backend,
+        /// What this build has.
+        compiled: Vec<Backend>,
+    },
+    /// No backend feature at all.
+    #[error(
+        "no backend is compiled into this build: enable one of the features flex, ndarray, wgpu"
+    )]
+    NoneCompiled,
+}
+
+fn list(backends: &[Backend]) -> String {
+    if backends.is_empty() {
+        return "none".to_string();
+    }
+    backends
+        .iter()
+        .map(|b| b.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Resolves the backend to run: `requested`, else `$D2L_BACKEND`, else the first compiled one.
+pub fn resolve(requested: Option<Backend>) -> Result<Backend, BackendError> {
+    if let Some(backend) = requested {
+        return Ok(backend);
+    }
+    if let Ok(name) = std::env::var(BACKEND_ENV) {
+        return name.parse();
+    }
+    Backend::compiled()
+        .first()
+        .copied()
+        .ok_or(BackendError::NoneCompiled)
+}
+
+/// The device of the resolved backend (see [`resolve`]).
+pub fn device(requested: Option<Backend>) -> Result<(Backend, Device), BackendError> {
+    let backend = resolve(requested)?;
+    Ok((backend, backend.device()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        for backend in Backend::ALL {
+            assert_eq!(backend.name().parse::<Backend>().unwrap(), backend);
+        }
+        assert_eq!("NDARRAY".parse::<Backend>().unwrap(), Backend::NdArray);
+        let err = "cuda".parse::<Backend>().unwrap_err().to_string();
+        assert!(err.contains("unknown backend 'cuda'"), "{err}");
+    }
+
+    #[test]
+    fn compiled_backends_give_devices_and_others_a_clear_error() {
+        for backend in Backend::ALL {
+            match backend.device() {
+                Ok(_) => assert!(backend.is_compiled()),
+                Err(err) => {
+                    assert!(!backend.is_compiled());
+                    assert!(err.to_string().contains("not compiled"), "{err}");
+                }
+            }
+        }
+        assert!(!Backend::compiled().is_empty(), "tests build with a backend");
+    }
+}
