@@ -49,6 +49,18 @@ pub enum DataError {
         /// What is wrong with it.
         message: String,
     },
+    /// A CSV file is malformed: wrong header, a short row, a value of the wrong type.
+    #[error("{path}: line {line}{}: {message}", column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (the header is line 1).
+        line: u64,
+        /// The column, where one is to blame.
+        column: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
     /// Two files that must agree do not (e.g. image and label counts).
     #[error("{path}: {message}")]
     Mismatch {

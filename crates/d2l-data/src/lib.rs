@@ -1,6 +1,9 @@
 //! Offline, checksum-verified loaders for the datasets of *Dive into Deep Learning*
 //! chapters 3–4.
 //!
+//! Fashion-MNIST ([`FashionMnist`]) and Kaggle's house prices ([`KaggleHouse`], with d2l's
+//! preprocessing as a fitted [`Preprocessor`]) are covered.
+//!
 //! The data ships in the repository under `datasets/` (see its `README.md` for sources,
 //! licences and SHA-256 digests); nothing is downloaded. Every loader checks the digest and the
 //! structure of what it reads, and its errors name the file and what is wrong.
@@ -18,9 +21,11 @@ pub mod checksum;
 mod error;
 pub mod fashion_mnist;
 pub mod idx;
+pub mod kaggle_house;
 
 pub use error::{DataError, Result};
 pub use fashion_mnist::{CLASS_NAMES, FashionMnist, IMAGE_PIXELS, NUM_CLASSES, Split};
+pub use kaggle_house::{KaggleHouse, Preprocessor};
 
 use std::path::PathBuf;
 
