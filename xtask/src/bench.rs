@@ -26,7 +26,9 @@ pub fn cargo_args(args: &[String]) -> Result<Vec<String>, String> {
         "--backend".to_string(),
         backend,
         "--pytorch".to_string(),
-        root.join("bench/pytorch_reference.py").display().to_string(),
+        root.join("bench/pytorch_reference.py")
+            .display()
+            .to_string(),
         "--out".to_string(),
         root.join("target/bench/bench.json").display().to_string(),
     ]);
@@ -45,7 +47,9 @@ mod tests {
 
     #[test]
     fn builds_the_bench_binary_with_the_reference_script() {
-        let got = cargo_args(&["--epochs".into(), "3".into()]).unwrap().join(" ");
+        let got = cargo_args(&["--epochs".into(), "3".into()])
+            .unwrap()
+            .join(" ");
         assert!(got.starts_with(
             "run --release --package d2l-train --bin d2l-bench --no-default-features --features flex -- --backend flex --pytorch "
         ), "{got}");

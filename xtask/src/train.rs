@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn the_backend_becomes_a_feature_and_the_rest_passes_through() {
-        let got = cargo_args(&args("softmax-scratch --backend ndarray --epochs 3 --lr 0.1")).unwrap();
+        let got = cargo_args(&args(
+            "softmax-scratch --backend ndarray --epochs 3 --lr 0.1",
+        ))
+        .unwrap();
         assert_eq!(
             got.join(" "),
             "run --release --package d2l-train --no-default-features --features ndarray \
@@ -102,7 +105,15 @@ mod tests {
 
     #[test]
     fn unknown_or_missing_backends_are_refused() {
-        assert!(cargo_args(&args("--backend cuda")).unwrap_err().contains("unknown backend"));
-        assert!(cargo_args(&args("--backend")).unwrap_err().contains("needs a value"));
+        assert!(
+            cargo_args(&args("--backend cuda"))
+                .unwrap_err()
+                .contains("unknown backend")
+        );
+        assert!(
+            cargo_args(&args("--backend"))
+                .unwrap_err()
+                .contains("needs a value")
+        );
     }
 }

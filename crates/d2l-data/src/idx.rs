@@ -192,7 +192,10 @@ mod tests {
         let bytes = idx(&[4, 4], &[0; 16]);
         assert!(message(parse_idx(Path::new("f"), &bytes[..9], 2)).contains("truncated header"));
         let m = message(parse_idx(Path::new("f"), &bytes[..20], 2));
-        assert!(m.contains("data") && m.contains("truncated"), "message was: {m}");
+        assert!(
+            m.contains("data") && m.contains("truncated"),
+            "message was: {m}"
+        );
         let mut long = bytes.clone();
         long.push(7);
         assert!(message(parse_idx(Path::new("f"), &long, 2)).contains("trailing bytes"));
@@ -210,7 +213,10 @@ mod tests {
         let truncated = dir.path().join("truncated.gz");
         std::fs::write(&truncated, &compressed[..compressed.len() / 2]).unwrap();
         let m = read_maybe_gz(&truncated).unwrap_err().to_string();
-        assert!(m.contains("truncated.gz") && m.contains("gzip"), "message was: {m}");
+        assert!(
+            m.contains("truncated.gz") && m.contains("gzip"),
+            "message was: {m}"
+        );
 
         let corrupt = dir.path().join("corrupt.gz");
         std::fs::write(&corrupt, b"not gzip at all").unwrap();
@@ -219,6 +225,9 @@ mod tests {
 
         let missing = dir.path().join("missing.gz");
         let m = read_maybe_gz(&missing).unwrap_err().to_string();
-        assert!(m.contains("missing.gz") && m.contains("cannot read"), "message was: {m}");
+        assert!(
+            m.contains("missing.gz") && m.contains("cannot read"),
+            "message was: {m}"
+        );
     }
 }

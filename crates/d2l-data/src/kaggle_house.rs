@@ -32,30 +32,130 @@ pub const TARGET: &str = "SalePrice";
 
 /// The columns of `train.csv`, in order (`test.csv` has all but the last).
 pub const COLUMNS: [&str; 81] = [
-    "Id", "MSSubClass", "MSZoning", "LotFrontage", "LotArea", "Street", "Alley", "LotShape",
-    "LandContour", "Utilities", "LotConfig", "LandSlope", "Neighborhood", "Condition1",
-    "Condition2", "BldgType", "HouseStyle", "OverallQual", "OverallCond", "YearBuilt",
-    "YearRemodAdd", "RoofStyle", "RoofMatl", "Exterior1st", "Exterior2nd", "MasVnrType",
-    "MasVnrArea", "ExterQual", "ExterCond", "Foundation", "BsmtQual", "BsmtCond",
-    "BsmtExposure", "BsmtFinType1", "BsmtFinSF1", "BsmtFinType2", "BsmtFinSF2", "BsmtUnfSF",
-    "TotalBsmtSF", "Heating", "HeatingQC", "CentralAir", "Electrical", "1stFlrSF", "2ndFlrSF",
-    "LowQualFinSF", "GrLivArea", "BsmtFullBath", "BsmtHalfBath", "FullBath", "HalfBath",
-    "BedroomAbvGr", "KitchenAbvGr", "KitchenQual", "TotRmsAbvGrd", "Functional", "Fireplaces",
-    "FireplaceQu", "GarageType", "GarageYrBlt", "GarageFinish", "GarageCars", "GarageArea",
-    "GarageQual", "GarageCond", "PavedDrive", "WoodDeckSF", "OpenPorchSF", "EnclosedPorch",
-    "3SsnPorch", "ScreenPorch", "PoolArea", "PoolQC", "Fence", "MiscFeature", "MiscVal",
-    "MoSold", "YrSold", "SaleType", "SaleCondition", "SalePrice",
+    "Id",
+    "MSSubClass",
+    "MSZoning",
+    "LotFrontage",
+    "LotArea",
+    "Street",
+    "Alley",
+    "LotShape",
+    "LandContour",
+    "Utilities",
+    "LotConfig",
+    "LandSlope",
+    "Neighborhood",
+    "Condition1",
+    "Condition2",
+    "BldgType",
+    "HouseStyle",
+    "OverallQual",
+    "OverallCond",
+    "YearBuilt",
+    "YearRemodAdd",
+    "RoofStyle",
+    "RoofMatl",
+    "Exterior1st",
+    "Exterior2nd",
+    "MasVnrType",
+    "MasVnrArea",
+    "ExterQual",
+    "ExterCond",
+    "Foundation",
+    "BsmtQual",
+    "BsmtCond",
+    "BsmtExposure",
+    "BsmtFinType1",
+    "BsmtFinSF1",
+    "BsmtFinType2",
+    "BsmtFinSF2",
+    "BsmtUnfSF",
+    "TotalBsmtSF",
+    "Heating",
+    "HeatingQC",
+    "CentralAir",
+    "Electrical",
+    "1stFlrSF",
+    "2ndFlrSF",
+    "LowQualFinSF",
+    "GrLivArea",
+    "BsmtFullBath",
+    "BsmtHalfBath",
+    "FullBath",
+    "HalfBath",
+    "BedroomAbvGr",
+    "KitchenAbvGr",
+    "KitchenQual",
+    "TotRmsAbvGrd",
+    "Functional",
+    "Fireplaces",
+    "FireplaceQu",
+    "GarageType",
+    "GarageYrBlt",
+    "GarageFinish",
+    "GarageCars",
+    "GarageArea",
+    "GarageQual",
+    "GarageCond",
+    "PavedDrive",
+    "WoodDeckSF",
+    "OpenPorchSF",
+    "EnclosedPorch",
+    "3SsnPorch",
+    "ScreenPorch",
+    "PoolArea",
+    "PoolQC",
+    "Fence",
+    "MiscFeature",
+    "MiscVal",
+    "MoSold",
+    "YrSold",
+    "SaleType",
+    "SaleCondition",
+    "SalePrice",
 ];
 
 /// The numeric columns (pandas infers exactly these from the files); the others are
 /// categorical.
 pub const NUMERIC: [&str; 38] = [
-    "Id", "MSSubClass", "LotFrontage", "LotArea", "OverallQual", "OverallCond", "YearBuilt",
-    "YearRemodAdd", "MasVnrArea", "BsmtFinSF1", "BsmtFinSF2", "BsmtUnfSF", "TotalBsmtSF",
-    "1stFlrSF", "2ndFlrSF", "LowQualFinSF", "GrLivArea", "BsmtFullBath", "BsmtHalfBath",
-    "FullBath", "HalfBath", "BedroomAbvGr", "KitchenAbvGr", "TotRmsAbvGrd", "Fireplaces",
-    "GarageYrBlt", "GarageCars", "GarageArea", "WoodDeckSF", "OpenPorchSF", "EnclosedPorch",
-    "3SsnPorch", "ScreenPorch", "PoolArea", "MiscVal", "MoSold", "YrSold", "SalePrice",
+    "Id",
+    "MSSubClass",
+    "LotFrontage",
+    "LotArea",
+    "OverallQual",
+    "OverallCond",
+    "YearBuilt",
+    "YearRemodAdd",
+    "MasVnrArea",
+    "BsmtFinSF1",
+    "BsmtFinSF2",
+    "BsmtUnfSF",
+    "TotalBsmtSF",
+    "1stFlrSF",
+    "2ndFlrSF",
+    "LowQualFinSF",
+    "GrLivArea",
+    "BsmtFullBath",
+    "BsmtHalfBath",
+    "FullBath",
+    "HalfBath",
+    "BedroomAbvGr",
+    "KitchenAbvGr",
+    "TotRmsAbvGrd",
+    "Fireplaces",
+    "GarageYrBlt",
+    "GarageCars",
+    "GarageArea",
+    "WoodDeckSF",
+    "OpenPorchSF",
+    "EnclosedPorch",
+    "3SsnPorch",
+    "ScreenPorch",
+    "PoolArea",
+    "MiscVal",
+    "MoSold",
+    "YrSold",
+    "SalePrice",
 ];
 
 /// The cell texts pandas' `read_csv` reads as missing by default (pandas 2+ includes "None").
@@ -134,9 +234,11 @@ impl Frame {
                 row.push(if MISSING.contains(&cell) {
                     Value::Missing
                 } else if is_numeric {
-                    Value::Number(cell.parse().map_err(|_| {
-                        err(line, Some(name), format!("{cell:?} is not a number"))
-                    })?)
+                    Value::Number(
+                        cell.parse().map_err(|_| {
+                            err(line, Some(name), format!("{cell:?} is not a number"))
+                        })?,
+                    )
                 } else {
                     Value::Category(cell.to_string())
                 });
@@ -248,10 +350,7 @@ impl Preprocessor {
     /// and `SalePrice`.
     pub fn fit(frames: &[&Frame]) -> Self {
         let first = frames.first().expect("at least one frame");
-        let inputs = first
-            .columns
-            .iter()
-            .filter(|c| *c != ID && *c != TARGET);
+        let inputs = first.columns.iter().filter(|c| *c != ID && *c != TARGET);
         let (mut numeric, mut categorical) = (Vec::new(), Vec::new());
         for name in inputs {
             let cells = frames.iter().flat_map(|f| {
@@ -382,7 +481,10 @@ mod tests {
     #[test]
     fn malformed_files_name_file_line_and_column() {
         let m = parse("Id,LotArea,Street\n1,2,3\n").unwrap_err().to_string();
-        assert!(m.contains("dir/tiny.csv") && m.contains("line 1") && m.contains("header"), "{m}");
+        assert!(
+            m.contains("dir/tiny.csv") && m.contains("line 1") && m.contains("header"),
+            "{m}"
+        );
         let m = parse("Id,LotArea,Street,SalePrice\n1,10,Pave,100\n2,20,Pave\n")
             .unwrap_err()
             .to_string();
@@ -398,10 +500,9 @@ mod tests {
 
     #[test]
     fn standardises_and_one_hot_encodes_like_pandas() {
-        let frame = parse(
-            "Id,LotArea,Street,SalePrice\n1,1,Pave,1\n2,2,Grvl,1\n3,3,,1\n4,NA,Pave,1\n",
-        )
-        .unwrap();
+        let frame =
+            parse("Id,LotArea,Street,SalePrice\n1,1,Pave,1\n2,2,Grvl,1\n3,3,,1\n4,NA,Pave,1\n")
+                .unwrap();
         let pre = Preprocessor::fit(&[&frame]);
         assert_eq!(
             pre.feature_names(),

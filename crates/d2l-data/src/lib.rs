@@ -46,10 +46,7 @@ mod tests {
 
     #[test]
     fn an_explicit_directory_wins() {
-        assert_eq!(
-            data_dir(Some(PathBuf::from("/x"))),
-            PathBuf::from("/x")
-        );
+        assert_eq!(data_dir(Some(PathBuf::from("/x"))), PathBuf::from("/x"));
     }
 
     #[test]

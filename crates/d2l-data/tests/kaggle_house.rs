@@ -17,7 +17,17 @@ fn d2l_preprocessing_matches_pandas() {
     let names = pre.feature_names();
     assert_eq!(pre.num_features(), 330);
     assert_eq!(names.len(), 330);
-    assert_eq!(names[36..42], ["MSZoning_C (all)", "MSZoning_FV", "MSZoning_RH", "MSZoning_RL", "MSZoning_RM", "MSZoning_nan"]);
+    assert_eq!(
+        names[36..42],
+        [
+            "MSZoning_C (all)",
+            "MSZoning_FV",
+            "MSZoning_RH",
+            "MSZoning_RL",
+            "MSZoning_RM",
+            "MSZoning_nan"
+        ]
+    );
     assert_eq!(names[329], "SaleCondition_nan");
 
     let train = pre.transform(&house.train).unwrap();
@@ -45,7 +55,10 @@ fn a_changed_file_fails_its_checksum() {
     text.push_str("1461,20,RL,80,9600,Pave,NA,Reg\n");
     std::fs::write(&path, text).unwrap();
     let message = KaggleHouse::load(dir.path()).unwrap_err().to_string();
-    assert!(message.contains("train.csv") && message.contains("checksum"), "{message}");
+    assert!(
+        message.contains("train.csv") && message.contains("checksum"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -163,9 +163,8 @@ impl<'a, T: Targets> Learner<'a, T> {
             let n = train.len();
             let loss_sum: f64 = rows.iter().map(|row| row[0]).sum();
             let metric_sum: f64 = rows.iter().map(|row| row[1]).sum();
-            let test_metric = test.map(|test| {
-                evaluate(&model.valid(), test, self.metric, config.batch_size)
-            });
+            let test_metric =
+                test.map(|test| evaluate(&model.valid(), test, self.metric, config.batch_size));
             let record = EpochRecord {
                 epoch,
                 train_loss: loss_sum / n as f64,
@@ -298,7 +297,10 @@ mod tests {
     fn a_diverging_run_names_the_epoch_and_the_batch() {
         let device = Device::flex();
         let data = blobs(&device);
-        let config = LearnerConfig::new().with_epochs(20).with_batch_size(16).with_lr(1e38);
+        let config = LearnerConfig::new()
+            .with_epochs(20)
+            .with_batch_size(16)
+            .with_lr(1e38);
         let optimizer = Updater::from(SgdConfig::new().init());
         let err = Learner::new(config, &cross_entropy, &Accuracy, optimizer)
             .progress(false)
@@ -309,6 +311,9 @@ mod tests {
             matches!(err, TrainError::Diverged { batch, batches: 4, .. } if batch >= 1),
             "{message}"
         );
-        assert!(message.contains("epoch") && message.contains("batch"), "{message}");
+        assert!(
+            message.contains("epoch") && message.contains("batch"),
+            "{message}"
+        );
     }
 }

@@ -49,11 +49,7 @@ impl Metric<Tensor<1, Int>> for Accuracy {
 /// - targets: `[batch]`
 /// - result: `[batch]`, 1 where the arg-max is the target
 fn correct(output: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1, Int> {
-    output
-        .argmax(1)
-        .squeeze_dim::<1>(1)
-        .equal(targets)
-        .int()
+    output.argmax(1).squeeze_dim::<1>(1).equal(targets).int()
 }
 
 /// Sums collected per batch on the device and read back in one transfer.
@@ -106,10 +102,8 @@ mod tests {
     fn accuracy_counts_arg_max_hits() {
         let device = Device::flex();
         // Rows' arg-max: 1, 0, 2; targets 1, 2, 2: two hits (d2l's `accuracy` gives 2.0).
-        let output = Tensor::<2>::from_data(
-            [[0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6]],
-            &device,
-        );
+        let output =
+            Tensor::<2>::from_data([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6]], &device);
         let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 2, 2], [3]), &device);
         let sum = Accuracy.batch_sum(output, targets).into_scalar::<f32>();
         assert_eq!(sum, 2.0);

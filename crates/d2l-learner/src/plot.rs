@@ -29,7 +29,10 @@ fn draw(
     let series: Vec<Series> = vec![
         (
             "train loss".to_string(),
-            history.iter().map(|r| (r.epoch as f64, r.train_loss)).collect(),
+            history
+                .iter()
+                .map(|r| (r.epoch as f64, r.train_loss))
+                .collect(),
             BLUE,
         ),
         (

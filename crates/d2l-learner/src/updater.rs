@@ -114,8 +114,14 @@ mod tests {
         let updated = Updater::Sgd.step(model, losses, 0.1);
         // w - 0.1 * [3, 5] / 2 = [1 - 0.15, -2 - 0.25]
         let w = updated.w.val().try_to_vec_as::<f32>().unwrap();
-        assert!((w[0] - 0.85).abs() < 1e-6 && (w[1] + 2.25).abs() < 1e-6, "{w:?}");
-        assert!(updated.w.val().is_require_grad(), "still trainable after the step");
+        assert!(
+            (w[0] - 0.85).abs() < 1e-6 && (w[1] + 2.25).abs() < 1e-6,
+            "{w:?}"
+        );
+        assert!(
+            updated.w.val().is_require_grad(),
+            "still trainable after the step"
+        );
     }
 
     #[test]
@@ -127,6 +133,9 @@ mod tests {
         let updated = updater.step(model, losses, 0.1);
         // mean over the batch: the same update as the hand-written rule.
         let w = updated.w.val().try_to_vec_as::<f32>().unwrap();
-        assert!((w[0] - 0.85).abs() < 1e-6 && (w[1] + 2.25).abs() < 1e-6, "{w:?}");
+        assert!(
+            (w[0] - 0.85).abs() < 1e-6 && (w[1] + 2.25).abs() < 1e-6,
+            "{w:?}"
+        );
     }
 }

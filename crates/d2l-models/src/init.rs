@@ -73,7 +73,10 @@ mod tests {
         let w = layer.weight.val().try_to_vec_as::<f32>().unwrap();
         let (mean, std) = moments(&w);
         // 200 704 draws: the sample std is within 1% of 0.01.
-        assert!(mean.abs() < 1e-4 && (std - 0.01).abs() < 1e-4, "{mean} {std}");
+        assert!(
+            mean.abs() < 1e-4 && (std - 0.01).abs() < 1e-4,
+            "{mean} {std}"
+        );
         let b = layer.bias.unwrap().val().try_to_vec_as::<f32>().unwrap();
         assert!(b.iter().all(|&v| v == 0.0));
     }
@@ -83,7 +86,11 @@ mod tests {
         let device = Device::flex();
         // σ² = 2 / (n_in + n_out) = 2 / 1000: σ ≈ 0.0447, for both variants.
         for init in [Init::XavierUniform, Init::XavierNormal] {
-            let w = init.weight(600, 400, &device).val().try_to_vec_as::<f32>().unwrap();
+            let w = init
+                .weight(600, 400, &device)
+                .val()
+                .try_to_vec_as::<f32>()
+                .unwrap();
             let (_, std) = moments(&w);
             assert!((std - 0.044_72).abs() < 1e-3, "{init:?}: {std}");
         }

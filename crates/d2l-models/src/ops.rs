@@ -61,7 +61,11 @@ mod tests {
         let device = Device::flex();
         let x = Tensor::<2>::random([2, 5], Distribution::Normal(0.0, 1.0), &device);
         let probabilities = softmax(x);
-        let sums = probabilities.clone().sum_dim(1).try_to_vec_as::<f32>().unwrap();
+        let sums = probabilities
+            .clone()
+            .sum_dim(1)
+            .try_to_vec_as::<f32>()
+            .unwrap();
         for sum in sums {
             assert!((sum - 1.0).abs() < 1e-6, "row sums to {sum}");
         }
@@ -78,7 +82,10 @@ mod tests {
         let l = cross_entropy(y_hat, targets(vec![0, 2], &device))
             .try_to_vec_as::<f32>()
             .unwrap();
-        assert!((l[0] - 2.302_585).abs() < 1e-5 && (l[1] - 0.693_147).abs() < 1e-5, "{l:?}");
+        assert!(
+            (l[0] - 2.302_585).abs() < 1e-5 && (l[1] - 0.693_147).abs() < 1e-5,
+            "{l:?}"
+        );
     }
 
     #[test]
@@ -93,9 +100,14 @@ mod tests {
         let stable = softmax_cross_entropy(logits.clone(), y.clone())
             .mean()
             .into_scalar::<f32>();
-        let scratch = cross_entropy(softmax(logits), y).mean().into_scalar::<f32>();
+        let scratch = cross_entropy(softmax(logits), y)
+            .mean()
+            .into_scalar::<f32>();
         assert!((stable - burn_loss).abs() < 1e-5, "{stable} vs {burn_loss}");
-        assert!((scratch - burn_loss).abs() < 1e-4, "{scratch} vs {burn_loss}");
+        assert!(
+            (scratch - burn_loss).abs() < 1e-4,
+            "{scratch} vs {burn_loss}"
+        );
     }
 
     #[test]

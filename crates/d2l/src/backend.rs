@@ -48,7 +48,10 @@ impl Backend {
 
     /// The backends this build includes.
     pub fn compiled() -> Vec<Backend> {
-        Backend::ALL.into_iter().filter(|b| b.is_compiled()).collect()
+        Backend::ALL
+            .into_iter()
+            .filter(|b| b.is_compiled())
+            .collect()
     }
 
     /// The backend's default device (the first GPU wgpu finds, software Vulkan included).
@@ -56,7 +59,9 @@ impl Backend {
         match self {
             #[cfg(feature = "flex")]
             Backend::Flex => Ok(Device::flex()),
+            // Deprecated upstream in favour of flex; this project still supports and tests it.
             #[cfg(feature = "ndarray")]
+            #[allow(deprecated)]
             Backend::NdArray => Ok(Device::ndarray()),
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
@@ -167,6 +172,9 @@ mod tests {
                 }
             }
         }
-        assert!(!Backend::compiled().is_empty(), "tests build with a backend");
+        assert!(
+            !Backend::compiled().is_empty(),
+            "tests build with a backend"
+        );
     }
 }

@@ -2,7 +2,6 @@
 //! them into a run folder.
 
 use burn::config::Config;
-use burn::module::Module;
 use burn::optim::SgdConfig;
 use burn::tensor::{Device, Int, Tensor};
 use d2l_data::{DataError, FashionMnist};
@@ -255,10 +254,7 @@ pub fn run(options: &RunOptions) -> Result<Summary, Error> {
 pub fn fashion_mnist_datasets(
     data: &FashionMnist,
     device: &Device,
-) -> (
-    TensorDataset<Tensor<1, Int>>,
-    TensorDataset<Tensor<1, Int>>,
-) {
+) -> (TensorDataset<Tensor<1, Int>>, TensorDataset<Tensor<1, Int>>) {
     let (x, y) = data.train.to_tensors(device);
     let (x_test, y_test) = data.test.to_tensors(device);
     (TensorDataset::new(x, y), TensorDataset::new(x_test, y_test))
@@ -318,7 +314,10 @@ mod tests {
             ..Overrides::default()
         }
         .apply(LearnerConfig::new());
-        assert_eq!((config.epochs, config.batch_size, config.seed), (10, 256, 42));
+        assert_eq!(
+            (config.epochs, config.batch_size, config.seed),
+            (10, 256, 42)
+        );
         assert_eq!(config.lr, 0.5);
     }
 }

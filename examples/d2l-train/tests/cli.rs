@@ -54,7 +54,11 @@ fn training_writes_the_run_folder_and_prints_a_json_summary() {
         "model.bpk",
         "summary.json",
     ] {
-        assert!(dir.join(file).is_file(), "{file} missing in {}", dir.display());
+        assert!(
+            dir.join(file).is_file(),
+            "{file} missing in {}",
+            dir.display()
+        );
     }
 }
 

@@ -42,15 +42,16 @@ fn main() -> ExitCode {
         .python
         .or_else(|| std::env::var_os("D2L_PYTHON").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("python3"));
-    let pytorch = cli
-        .pytorch
-        .and_then(|script| match pytorch_reference(&python, &script, cli.epochs) {
-            Ok(figures) => Some(figures),
-            Err(why) => {
-                eprintln!("PyTorch reference skipped: {why}");
-                None
-            }
-        });
+    let pytorch =
+        cli.pytorch.and_then(
+            |script| match pytorch_reference(&python, &script, cli.epochs) {
+                Ok(figures) => Some(figures),
+                Err(why) => {
+                    eprintln!("PyTorch reference skipped: {why}");
+                    None
+                }
+            },
+        );
     let report = BenchReport::new(burn, pytorch);
     let json = serde_json::to_string_pretty(&report).expect("a report serialises");
     if let Some(dir) = cli.out.parent() {
