@@ -128,7 +128,7 @@ impl Split {
     /// - images: `[n, 784]`, f32 pixels scaled to `[0, 1]`
     /// - labels: `[n]`, class indices
     pub fn to_tensors(&self, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
-        let pixels: Vec<f32> = self.images.iter().map(|&p| f32::from(p) / 255.0).collect();
+        let pixels = scaled_pixels(&self.images);
         let labels: Vec<i64> = self.labels.iter().map(|&l| i64::from(l)).collect();
         let n = self.len();
         (
@@ -175,6 +175,23 @@ impl FashionMnist {
     }
 }
 
+/// `pixels / 255` as f32, converted on two threads (the conversion is memory-bound).
+fn scaled_pixels(pixels: &[u8]) -> Vec<f32> {
+    let mut out = vec![0f32; pixels.len()];
+    let half = pixels.len() / 2;
+    let (low, high) = out.split_at_mut(half);
+    let convert = |from: &[u8], to: &mut [f32]| {
+        for (t, &p) in to.iter_mut().zip(from) {
+            *t = f32::from(p) / 255.0;
+        }
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(|| convert(&pixels[..half], low));
+        convert(&pixels[half..], high);
+    });
+    out
+}
+
 fn read_verified(path: &Path, sha256: &str) -> Result<Vec<u8>> {
     let bytes = read_maybe_gz(path)?;
     verify_sha256(path, "decompressed content", &bytes, sha256)?;
@@ -184,8 +201,8 @@ fn read_verified(path: &Path, sha256: &str) -> Result<Vec<u8>> {
 fn split(images: (&PathBuf, Vec<u8>), labels: (&PathBuf, Vec<u8>)) -> Result<Split> {
     let (images_path, images_bytes) = images;
     let (labels_path, labels_bytes) = labels;
-    let images = parse_idx(images_path, &images_bytes, 3)?;
-    let labels = parse_idx(labels_path, &labels_bytes, 1)?;
+    let images = parse_idx(images_path, images_bytes, 3)?;
+    let labels = parse_idx(labels_path, labels_bytes, 1)?;
     if images.dims[1..] != [IMAGE_SIDE, IMAGE_SIDE] {
         return Err(DataError::Idx {
             path: images_path.clone(),

@@ -57,7 +57,7 @@ pub fn gunzip(path: &Path, compressed: &[u8]) -> Result<Vec<u8>> {
 ///
 /// Checks the magic number, that the type is unsigned bytes, that the number of dimensions is
 /// `expected_ndims`, and that the data section holds exactly the product of the sizes.
-pub fn parse_idx(path: &Path, bytes: &[u8], expected_ndims: usize) -> Result<IdxArray> {
+pub fn parse_idx(path: &Path, mut bytes: Vec<u8>, expected_ndims: usize) -> Result<IdxArray> {
     let err = |field: &'static str, message: String| DataError::Idx {
         path: path.to_path_buf(),
         field,
@@ -112,25 +112,21 @@ pub fn parse_idx(path: &Path, bytes: &[u8], expected_ndims: usize) -> Result<Idx
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| err("dims", format!("sizes {dims:?} overflow")))?;
-    let data = &bytes[header_len..];
-    if data.len() != expected_len {
-        let what = if data.len() < expected_len {
+    let data_len = bytes.len() - header_len;
+    if data_len != expected_len {
+        let what = if data_len < expected_len {
             "truncated"
         } else {
             "trailing bytes"
         };
         return Err(err(
             "data",
-            format!(
-                "{what}: sizes {dims:?} need {expected_len} bytes, found {}",
-                data.len()
-            ),
+            format!("{what}: sizes {dims:?} need {expected_len} bytes, found {data_len}"),
         ));
     }
-    Ok(IdxArray {
-        dims,
-        data: data.to_vec(),
-    })
+    // Move the data to the front in place rather than copying it to a new buffer.
+    bytes.drain(..header_len);
+    Ok(IdxArray { dims, data: bytes })
 }
 
 #[cfg(test)]
@@ -161,7 +157,7 @@ mod tests {
     #[test]
     fn parses_a_well_formed_array() {
         let bytes = idx(&[2, 3], &[1, 2, 3, 4, 5, 6]);
-        let array = parse_idx(Path::new("a.idx"), &bytes, 2).unwrap();
+        let array = parse_idx(Path::new("a.idx"), bytes, 2).unwrap();
         assert_eq!(array.dims, vec![2, 3]);
         assert_eq!(array.data, vec![1, 2, 3, 4, 5, 6]);
     }
@@ -170,7 +166,7 @@ mod tests {
     fn rejects_a_wrong_magic_number() {
         let mut bytes = idx(&[2], &[1, 2]);
         bytes[0] = 0x1f; // e.g. a gzip stream that was not decompressed
-        let m = message(parse_idx(Path::new("dir/labels"), &bytes, 1));
+        let m = message(parse_idx(Path::new("dir/labels"), bytes, 1));
         assert!(
             m.contains("dir/labels") && m.contains("magic"),
             "message was: {m}"
@@ -181,24 +177,26 @@ mod tests {
     fn rejects_a_non_byte_type_and_a_wrong_rank() {
         let mut bytes = idx(&[2], &[1, 2]);
         bytes[2] = 0x0d; // float
-        assert!(message(parse_idx(Path::new("f"), &bytes, 1)).contains("not unsigned byte"));
+        assert!(message(parse_idx(Path::new("f"), bytes, 1)).contains("not unsigned byte"));
         let bytes = idx(&[1, 2], &[1, 2]);
-        assert!(message(parse_idx(Path::new("f"), &bytes, 3)).contains("2 dimensions, expected 3"));
+        assert!(message(parse_idx(Path::new("f"), bytes, 3)).contains("2 dimensions, expected 3"));
     }
 
     #[test]
     fn rejects_truncated_headers_and_data() {
-        assert!(message(parse_idx(Path::new("f"), &[0, 0], 1)).contains("too short"));
+        assert!(message(parse_idx(Path::new("f"), vec![0, 0], 1)).contains("too short"));
         let bytes = idx(&[4, 4], &[0; 16]);
-        assert!(message(parse_idx(Path::new("f"), &bytes[..9], 2)).contains("truncated header"));
-        let m = message(parse_idx(Path::new("f"), &bytes[..20], 2));
+        assert!(
+            message(parse_idx(Path::new("f"), bytes[..9].to_vec(), 2)).contains("truncated header")
+        );
+        let m = message(parse_idx(Path::new("f"), bytes[..20].to_vec(), 2));
         assert!(
             m.contains("data") && m.contains("truncated"),
             "message was: {m}"
         );
         let mut long = bytes.clone();
         long.push(7);
-        assert!(message(parse_idx(Path::new("f"), &long, 2)).contains("trailing bytes"));
+        assert!(message(parse_idx(Path::new("f"), long, 2)).contains("trailing bytes"));
     }
 
     #[test]

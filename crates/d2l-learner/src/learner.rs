@@ -1,7 +1,6 @@
 //! The training loop: one for every model, loss, metric and updater.
 
 use burn::config::Config;
-use burn::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::time::Instant;
@@ -145,7 +144,7 @@ impl<'a, T: Targets> Learner<'a, T> {
                 let output = model.forward(inputs.autodiff());
                 let losses = self.loss.forward(output.clone(), targets.clone());
                 let metric = self.metric.batch_sum(output.detach(), targets);
-                sums.push(Tensor::cat(vec![losses.clone().detach().sum(), metric], 0));
+                sums.push([losses.clone().detach().sum(), metric]);
                 model = self.updater.step(model, losses, config.lr);
                 bar.inc(1);
             }
@@ -206,7 +205,7 @@ pub fn evaluate<M: Model, T: Targets>(
 ) -> f64 {
     let mut sums = BatchSums::new();
     for (inputs, targets) in data.batches(batch_size) {
-        sums.push(metric.batch_sum(model.forward(inputs), targets));
+        sums.push([metric.batch_sum(model.forward(inputs), targets)]);
     }
     let total: f64 = sums.read().iter().map(|row| row[0]).sum();
     metric.finish(total, data.len())
@@ -219,7 +218,7 @@ mod tests {
     use burn::module::{Module, Param};
     use burn::optim::SgdConfig;
     use burn::tensor::activation::log_softmax;
-    use burn::tensor::{Device, Int, TensorData};
+    use burn::tensor::{Device, Int, Tensor, TensorData};
 
     /// A linear classifier with hand-held parameters.
     #[derive(Module, Debug)]

@@ -54,13 +54,14 @@ fn correct(output: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1, Int> {
 
 /// Sums collected per batch on the device and read back in one transfer.
 ///
-/// Each batch pushes a `[k]` tensor (for example the batch's loss sum and metric sum);
+/// Each batch pushes a row of `k` scalars (for example the batch's loss sum and metric sum);
 /// [`BatchSums::read`] returns them all as host rows, one per batch, so that a pass costs one
 /// read-back however many batches it has, and a non-finite value can still be traced to its
 /// batch.
 #[derive(Debug, Default)]
 pub struct BatchSums {
-    sums: Vec<Tensor<1>>,
+    values: Vec<Tensor<1>>,
+    k: usize,
 }
 
 impl BatchSums {
@@ -72,22 +73,23 @@ impl BatchSums {
     /// Records one batch's sums, detached from any autodiff graph.
     ///
     /// # Shapes
-    /// - sums: `[k]`, the same `k` for every batch
-    pub fn push(&mut self, sums: Tensor<1>) {
-        self.sums.push(sums.detach().inner());
+    /// - each of `row`: `[1]`; every row has the same length
+    pub fn push<const K: usize>(&mut self, row: [Tensor<1>; K]) {
+        self.k = K;
+        self.values
+            .extend(row.into_iter().map(|value| value.detach().inner()));
     }
 
     /// The recorded sums, one row of `k` values per batch, read back in one transfer.
     pub fn read(self) -> Vec<Vec<f64>> {
-        let Some(first) = self.sums.first() else {
+        if self.values.is_empty() {
             return Vec::new();
-        };
-        let k = first.dims()[0];
-        let values = Tensor::cat(self.sums, 0)
+        }
+        let values = Tensor::cat(self.values, 0)
             .try_to_vec_as::<f32>()
             .expect("sums are float tensors");
         values
-            .chunks_exact(k)
+            .chunks_exact(self.k)
             .map(|row| row.iter().map(|&v| f64::from(v)).collect())
             .collect()
     }
@@ -114,8 +116,9 @@ mod tests {
     fn batch_sums_read_back_one_row_per_batch() {
         let device = Device::flex();
         let mut sums = BatchSums::new();
-        sums.push(Tensor::from_data([1.0, 2.0], &device));
-        sums.push(Tensor::from_data([3.0, f32::NAN], &device));
+        let scalar = |v: f32| Tensor::<1>::from_data([v], &device);
+        sums.push([scalar(1.0), scalar(2.0)]);
+        sums.push([scalar(3.0), scalar(f32::NAN)]);
         let rows = sums.read();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0], vec![1.0, 2.0]);

@@ -30,3 +30,8 @@ pub use backend::{Backend, device};
 pub use d2l_data as data;
 pub use d2l_learner as learner;
 pub use d2l_models as models;
+
+/// The README's Rust examples, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

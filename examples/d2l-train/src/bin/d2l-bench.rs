@@ -54,11 +54,11 @@ fn main() -> ExitCode {
         );
     let report = BenchReport::new(burn, pytorch);
     let json = serde_json::to_string_pretty(&report).expect("a report serialises");
-    if let Some(dir) = cli.out.parent() {
-        if let Err(err) = std::fs::create_dir_all(dir) {
-            eprintln!("error: cannot create {}: {err}", dir.display());
-            return ExitCode::FAILURE;
-        }
+    if let Some(dir) = cli.out.parent()
+        && let Err(err) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("error: cannot create {}: {err}", dir.display());
+        return ExitCode::FAILURE;
     }
     if let Err(err) = std::fs::write(&cli.out, format!("{json}\n")) {
         eprintln!("error: cannot write {}: {err}", cli.out.display());
