@@ -53,6 +53,8 @@ pub fn cargo_args(args: &[String]) -> Result<Vec<String>, String> {
         "--release",
         "--package",
         "d2l-train",
+        "--bin",
+        "d2l-train",
         "--no-default-features",
         "--features",
     ]
@@ -84,7 +86,7 @@ mod tests {
     fn the_default_is_flex_and_the_default_experiment() {
         assert_eq!(
             cargo_args(&[]).unwrap().join(" "),
-            "run --release --package d2l-train --no-default-features --features flex -- --backend flex"
+            "run --release --package d2l-train --bin d2l-train --no-default-features --features flex -- --backend flex"
         );
     }
 
@@ -96,7 +98,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             got.join(" "),
-            "run --release --package d2l-train --no-default-features --features ndarray \
+            "run --release --package d2l-train --bin d2l-train --no-default-features --features ndarray \
              -- --backend ndarray softmax-scratch --epochs 3 --lr 0.1"
         );
         let got = cargo_args(&args("--backend=wgpu")).unwrap();
