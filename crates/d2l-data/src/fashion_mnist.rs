@@ -128,11 +128,38 @@ impl Split {
     /// - images: `[n, 784]`, f32 pixels scaled to `[0, 1]`
     /// - labels: `[n]`, class indices
     pub fn to_tensors(&self, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
-        let pixels = scaled_pixels(&self.images);
+        let (mut blocks, labels) = self.to_tensor_blocks(device, self.len().max(1));
+        (blocks.pop().expect("one block"), labels)
+    }
+
+    /// Like [`to_tensors`](Self::to_tensors), with the images in consecutive blocks of
+    /// `rows_per_block` rows (the last may be shorter), for devices that limit the size of one
+    /// buffer.
+    ///
+    /// # Shapes
+    /// - each image block: `[rows, 784]`
+    /// - labels: `[n]`
+    pub fn to_tensor_blocks(
+        &self,
+        device: &Device,
+        rows_per_block: usize,
+    ) -> (Vec<Tensor<2>>, Tensor<1, Int>) {
+        assert!(rows_per_block > 0, "blocks need rows");
+        let blocks = self
+            .images
+            .chunks(rows_per_block * IMAGE_PIXELS)
+            .map(|block| {
+                let rows = block.len() / IMAGE_PIXELS;
+                Tensor::from_data(
+                    TensorData::new(scaled_pixels(block), [rows, IMAGE_PIXELS]),
+                    device,
+                )
+            })
+            .collect();
         let labels: Vec<i64> = self.labels.iter().map(|&l| i64::from(l)).collect();
         let n = self.len();
         (
-            Tensor::from_data(TensorData::new(pixels, [n, IMAGE_PIXELS]), device),
+            blocks,
             Tensor::from_data(TensorData::new(labels, [n]), device),
         )
     }
@@ -262,5 +289,8 @@ mod tests {
         assert_eq!(x[1], 1.0);
         assert!((x[IMAGE_PIXELS] - 0.2).abs() < 1e-6);
         assert_eq!(y.try_to_vec_as::<i64>().unwrap(), vec![1, 2]);
+        let (blocks, _) = split.to_tensor_blocks(&Device::flex(), 1);
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[1].dims(), [1, IMAGE_PIXELS]);
     }
 }

@@ -11,26 +11,57 @@ use rand::seq::SliceRandom;
 use crate::Targets;
 
 /// Features and targets of one split, as tensors on one device.
+///
+/// The features are one tensor, or several consecutive row blocks of the same height where a
+/// device limits the size of one buffer (software Vulkan allows about 128 MiB): a batch is
+/// gathered from whichever blocks hold its rows.
 #[derive(Debug, Clone)]
 pub struct TensorDataset<T> {
-    /// Features, `[n, features]`.
-    pub inputs: Tensor<2>,
-    /// Targets, `[n, ..]`.
-    pub targets: T,
+    chunks: Vec<Tensor<2>>,
+    chunk_rows: usize,
+    targets: T,
 }
 
 impl<T: Targets> TensorDataset<T> {
-    /// Pairs features with targets.
+    /// Pairs features `[n, features]` with targets `[n, ..]`.
     ///
     /// # Panics
     /// When they do not hold the same number of examples.
     pub fn new(inputs: Tensor<2>, targets: T) -> Self {
+        let rows = inputs.dims()[0];
+        Self::from_chunks(vec![inputs], rows.max(1), targets)
+    }
+
+    /// Pairs features given as consecutive row blocks of `chunk_rows` rows each (the last may
+    /// be shorter) with targets.
+    ///
+    /// # Panics
+    /// When the blocks are not so, or do not hold as many examples as the targets.
+    pub fn from_chunks(chunks: Vec<Tensor<2>>, chunk_rows: usize, targets: T) -> Self {
+        assert!(
+            !chunks.is_empty() && chunk_rows > 0,
+            "features need one block at least"
+        );
+        let last = chunks.len() - 1;
+        let mut rows = 0;
+        for (i, chunk) in chunks.iter().enumerate() {
+            let n = chunk.dims()[0];
+            assert!(
+                n == chunk_rows || (i == last && n <= chunk_rows),
+                "block {i} has {n} rows, expected {chunk_rows}"
+            );
+            rows += n;
+        }
         assert_eq!(
-            inputs.dims()[0],
+            rows,
             targets.len(),
             "features and targets must hold the same number of examples"
         );
-        Self { inputs, targets }
+        Self {
+            chunks,
+            chunk_rows,
+            targets,
+        }
     }
 
     /// Number of examples.
@@ -43,15 +74,22 @@ impl<T: Targets> TensorDataset<T> {
         self.targets.is_empty()
     }
 
+    /// The targets.
+    pub fn targets(&self) -> &T {
+        &self.targets
+    }
+
+    /// The features' row blocks (one, unless the dataset was built from several).
+    pub fn feature_chunks(&self) -> &[Tensor<2>] {
+        &self.chunks
+    }
+
     /// The batches of one pass, in order (the last one may be smaller).
     pub fn batches(&self, batch_size: usize) -> impl Iterator<Item = (Tensor<2>, T)> + '_ {
         assert!(batch_size > 0, "batch size must be positive");
         (0..self.len()).step_by(batch_size).map(move |start| {
             let length = batch_size.min(self.len() - start);
-            (
-                self.inputs.clone().narrow(0, start, length),
-                self.targets.narrow(start, length),
-            )
+            (self.rows(start, length), self.targets.narrow(start, length))
         })
     }
 
@@ -64,23 +102,62 @@ impl<T: Targets> TensorDataset<T> {
         assert!(batch_size > 0, "batch size must be positive");
         let mut order: Vec<i64> = (0..self.len() as i64).collect();
         order.shuffle(rng);
-        let device = self.inputs.device();
-        (0..self.len()).step_by(batch_size).map(move |start| {
-            let end = (start + batch_size).min(order.len());
-            let indices = Tensor::<1, Int>::from_data(
-                TensorData::new(order[start..end].to_vec(), [end - start]),
-                &device,
-            );
-            (
-                self.inputs.clone().select(0, indices.clone()),
-                self.targets.select(indices),
-            )
-        })
+        (0..self.len())
+            .step_by(batch_size)
+            .map(move |start| self.gather(&order[start..(start + batch_size).min(order.len())]))
     }
 
     /// Number of batches in one pass.
     pub fn num_batches(&self, batch_size: usize) -> usize {
         self.len().div_ceil(batch_size)
+    }
+
+    fn index_tensor(&self, indices: Vec<i64>) -> Tensor<1, Int> {
+        let n = indices.len();
+        Tensor::from_data(TensorData::new(indices, [n]), &self.chunks[0].device())
+    }
+
+    /// The examples at `indices` (grouped by block, so the order may change within the batch).
+    fn gather(&self, indices: &[i64]) -> (Tensor<2>, T) {
+        if let [only] = self.chunks.as_slice() {
+            let indices = self.index_tensor(indices.to_vec());
+            return (
+                only.clone().select(0, indices.clone()),
+                self.targets.select(indices),
+            );
+        }
+        let rows = self.chunk_rows as i64;
+        let mut order = Vec::with_capacity(indices.len());
+        let mut parts = Vec::new();
+        for (block, chunk) in self.chunks.iter().enumerate() {
+            let start = order.len();
+            order.extend(indices.iter().filter(|&&i| i / rows == block as i64));
+            if order.len() > start {
+                let local = order[start..].iter().map(|i| i % rows).collect();
+                parts.push(chunk.clone().select(0, self.index_tensor(local)));
+            }
+        }
+        (
+            Tensor::cat(parts, 0),
+            self.targets.select(self.index_tensor(order)),
+        )
+    }
+
+    /// `length` consecutive rows from `start`.
+    fn rows(&self, start: usize, length: usize) -> Tensor<2> {
+        let mut parts = Vec::new();
+        let (mut at, end) = (start, start + length);
+        while at < end {
+            let (block, offset) = (at / self.chunk_rows, at % self.chunk_rows);
+            let take = (self.chunk_rows - offset).min(end - at);
+            parts.push(self.chunks[block].clone().narrow(0, offset, take));
+            at += take;
+        }
+        if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            Tensor::cat(parts, 0)
+        }
     }
 }
 
@@ -121,9 +198,40 @@ mod tests {
         assert_eq!(batches[0].0, vec![0.0, 1.0, 2.0, 3.0]);
     }
 
+    /// The same ten examples as `dataset(10)`, as blocks of four rows.
+    fn chunked(n: usize) -> TensorDataset<Tensor<1, Int>> {
+        let device = Device::flex();
+        let chunks = (0..n)
+            .step_by(4)
+            .map(|start| {
+                let rows: Vec<f32> = (start..(start + 4).min(n)).map(|i| i as f32).collect();
+                let len = rows.len();
+                Tensor::from_data(TensorData::new(rows, [len, 1]), &device)
+            })
+            .collect();
+        let targets: Vec<i64> = (0..n as i64).collect();
+        TensorDataset::from_chunks(
+            chunks,
+            4,
+            Tensor::from_data(TensorData::new(targets, [n]), &device),
+        )
+    }
+
+    #[test]
+    fn blocks_give_the_same_ordered_batches_as_one_tensor() {
+        let whole: Vec<_> = dataset(10).batches(3).map(rows).collect();
+        let blocks: Vec<_> = chunked(10).batches(3).map(rows).collect();
+        assert_eq!(whole, blocks);
+    }
+
     #[test]
     fn shuffled_batches_are_a_seeded_permutation_that_keeps_pairs_together() {
-        let data = dataset(10);
+        for data in [dataset(10), chunked(10)] {
+            check_shuffles(&data);
+        }
+    }
+
+    fn check_shuffles(data: &TensorDataset<Tensor<1, Int>>) {
         let epoch = |seed| -> Vec<(Vec<f32>, Vec<i64>)> {
             data.shuffled_batches(4, &mut seeded_rng(seed))
                 .map(rows)

@@ -61,6 +61,9 @@ pub enum TrainError {
         /// The batch's mean loss.
         loss: f64,
     },
+    /// The device failed to compute or return results (out of memory, a lost GPU).
+    #[error("the device failed: {0}")]
+    Device(String),
     /// An observer (the run folder, for example) failed.
     #[error("{0}")]
     Observer(String),
@@ -149,7 +152,7 @@ impl<'a, T: Targets> Learner<'a, T> {
                 bar.inc(1);
             }
             bar.finish_and_clear();
-            let rows = sums.read();
+            let rows = sums.read()?;
             if let Some(at) = rows.iter().position(|row| !row[0].is_finite()) {
                 let size = config.batch_size.min(train.len() - at * config.batch_size);
                 return Err(TrainError::Diverged {
@@ -162,8 +165,9 @@ impl<'a, T: Targets> Learner<'a, T> {
             let n = train.len();
             let loss_sum: f64 = rows.iter().map(|row| row[0]).sum();
             let metric_sum: f64 = rows.iter().map(|row| row[1]).sum();
-            let test_metric =
-                test.map(|test| evaluate(&model.valid(), test, self.metric, config.batch_size));
+            let test_metric = test
+                .map(|test| evaluate(&model.valid(), test, self.metric, config.batch_size))
+                .transpose()?;
             let record = EpochRecord {
                 epoch,
                 train_loss: loss_sum / n as f64,
@@ -202,13 +206,13 @@ pub fn evaluate<M: Model, T: Targets>(
     data: &TensorDataset<T>,
     metric: &dyn Metric<T>,
     batch_size: usize,
-) -> f64 {
+) -> Result<f64, TrainError> {
     let mut sums = BatchSums::new();
     for (inputs, targets) in data.batches(batch_size) {
         sums.push([metric.batch_sum(model.forward(inputs), targets)]);
     }
-    let total: f64 = sums.read().iter().map(|row| row[0]).sum();
-    metric.finish(total, data.len())
+    let total: f64 = sums.read()?.iter().map(|row| row[0]).sum();
+    Ok(metric.finish(total, data.len()))
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 
 use burn::tensor::{Int, Tensor};
 
+use crate::learner::TrainError;
+
 /// A metric over a pass: a device-side sum per batch, turned into the metric at the end.
 pub trait Metric<T> {
     /// Short name, used as a column name (`"acc"`, `"log_rmse"`).
@@ -80,18 +82,19 @@ impl BatchSums {
             .extend(row.into_iter().map(|value| value.detach().inner()));
     }
 
-    /// The recorded sums, one row of `k` values per batch, read back in one transfer.
-    pub fn read(self) -> Vec<Vec<f64>> {
+    /// The recorded sums, one row of `k` values per batch, read back in one transfer; an error
+    /// when the device failed to compute them (out of memory, a lost GPU).
+    pub fn read(self) -> Result<Vec<Vec<f64>>, TrainError> {
         if self.values.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let values = Tensor::cat(self.values, 0)
             .try_to_vec_as::<f32>()
-            .expect("sums are float tensors");
-        values
+            .map_err(|e| TrainError::Device(e.to_string()))?;
+        Ok(values
             .chunks_exact(self.k)
             .map(|row| row.iter().map(|&v| f64::from(v)).collect())
-            .collect()
+            .collect())
     }
 }
 
@@ -119,10 +122,10 @@ mod tests {
         let scalar = |v: f32| Tensor::<1>::from_data([v], &device);
         sums.push([scalar(1.0), scalar(2.0)]);
         sums.push([scalar(3.0), scalar(f32::NAN)]);
-        let rows = sums.read();
+        let rows = sums.read().unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0], vec![1.0, 2.0]);
         assert!(rows[1][1].is_nan());
-        assert!(BatchSums::new().read().is_empty());
+        assert!(BatchSums::new().read().unwrap().is_empty());
     }
 }

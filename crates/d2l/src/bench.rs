@@ -92,8 +92,10 @@ pub fn time_burn(backend: Option<Backend>, epochs: usize) -> Result<BurnFigures,
     for _ in 0..3 {
         let start = Instant::now();
         let loaded = FashionMnist::load(&dir)?;
-        let tensors = fashion_mnist_datasets(&loaded, &device);
-        tensors.0.inputs.clone().sum().into_scalar::<f32>(); // wait for the upload
+        let tensors = fashion_mnist_datasets(&loaded, &device, backend.max_tensor_bytes());
+        for block in tensors.0.feature_chunks() {
+            block.clone().sum().into_scalar::<f32>(); // wait for the upload
+        }
         loads.push(start.elapsed().as_secs_f64());
         data = Some(tensors);
     }

@@ -4,7 +4,7 @@
 use burn::config::Config;
 use burn::optim::SgdConfig;
 use burn::tensor::{Device, Int, Tensor};
-use d2l_data::{DataError, FashionMnist};
+use d2l_data::{DataError, FashionMnist, IMAGE_PIXELS, Split};
 use d2l_learner::{
     Accuracy, Learner, LearnerConfig, Loss, Model, RunDir, TensorDataset, TrainError, Updater,
 };
@@ -212,14 +212,14 @@ pub fn run(options: &RunOptions) -> Result<Summary, Error> {
     );
     device.seed(config.learner.seed);
     let ad = device.clone().autodiff();
+    let (train, test) = fashion_mnist_datasets(&data, &device, backend.max_tensor_bytes());
     let run = match options.experiment {
         Experiment::SoftmaxScratch => train_classifier(
             config.model.init_scratch(&ad),
             &cross_entropy,
             Updater::Sgd,
             &config,
-            &data,
-            &device,
+            (&train, &test),
             options,
         ),
         Experiment::Softmax => train_classifier(
@@ -227,8 +227,7 @@ pub fn run(options: &RunOptions) -> Result<Summary, Error> {
             &softmax_cross_entropy,
             Updater::from(SgdConfig::new().init()),
             &config,
-            &data,
-            &device,
+            (&train, &test),
             options,
         ),
     }?;
@@ -250,14 +249,23 @@ pub fn run(options: &RunOptions) -> Result<Summary, Error> {
     Ok(summary)
 }
 
-/// The training and test splits of Fashion-MNIST as tensors on `device`, each uploaded once.
+/// The training and test splits of Fashion-MNIST as tensors on `device`, each uploaded once,
+/// in blocks of at most `max_tensor_bytes` where given (see [`Backend::max_tensor_bytes`]).
 pub fn fashion_mnist_datasets(
     data: &FashionMnist,
     device: &Device,
+    max_tensor_bytes: Option<usize>,
 ) -> (TensorDataset<Tensor<1, Int>>, TensorDataset<Tensor<1, Int>>) {
-    let (x, y) = data.train.to_tensors(device);
-    let (x_test, y_test) = data.test.to_tensors(device);
-    (TensorDataset::new(x, y), TensorDataset::new(x_test, y_test))
+    let dataset = |split: &Split| {
+        let rows = max_tensor_bytes
+            .map_or(split.len(), |bytes| {
+                bytes / (IMAGE_PIXELS * std::mem::size_of::<f32>())
+            })
+            .max(1);
+        let (blocks, labels) = split.to_tensor_blocks(device, rows);
+        TensorDataset::from_chunks(blocks, rows, labels)
+    };
+    (dataset(&data.train), dataset(&data.test))
 }
 
 fn train_classifier<M: Model>(
@@ -265,8 +273,10 @@ fn train_classifier<M: Model>(
     loss: &dyn Loss<Tensor<1, Int>>,
     updater: Updater,
     config: &ClassifierRunConfig,
-    data: &FashionMnist,
-    device: &Device,
+    (train, test): (
+        &TensorDataset<Tensor<1, Int>>,
+        &TensorDataset<Tensor<1, Int>>,
+    ),
     options: &RunOptions,
 ) -> Result<(RunDir, d2l_learner::EpochRecord), Error> {
     let mut run_dir = RunDir::create(&options.runs_dir, &config.experiment, "acc")
@@ -274,11 +284,10 @@ fn train_classifier<M: Model>(
     run_dir
         .save_config(config)
         .map_err(io_error(run_dir.path()))?;
-    let (train, test) = fashion_mnist_datasets(data, device);
     let (model, history) = Learner::new(config.learner.clone(), loss, &Accuracy, updater)
         .observer(&mut run_dir)
         .progress(options.progress)
-        .fit(model, &train, Some(&test))?;
+        .fit(model, train, Some(test))?;
     run_dir
         .save_weights(model.valid())
         .map_err(io_error(run_dir.path()))?;
