@@ -51,7 +51,7 @@ pub mod updater;
 
 pub use data::TensorDataset;
 pub use learner::{EpochRecord, Learner, LearnerConfig, Observer, TrainError, evaluate};
-pub use metrics::{Accuracy, Metric};
+pub use metrics::{Accuracy, LogRmse, Metric};
 pub use run::RunDir;
 pub use task::{Loss, Model, Targets};
 pub use updater::Updater;

@@ -44,6 +44,29 @@ impl Metric<Tensor<1, Int>> for Accuracy {
     }
 }
 
+/// d2l's `log_rmse` for regression (4.10): predictions clamped to `[1, ∞)`, then the root mean
+/// squared difference of the logarithms of predictions and targets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogRmse;
+
+impl Metric<Tensor<2>> for LogRmse {
+    fn name(&self) -> &'static str {
+        "log_rmse"
+    }
+
+    /// # Shapes
+    /// - output: `[batch, 1]`, predicted prices
+    /// - targets: `[batch, 1]`, true prices (positive)
+    /// - result: `[1]`, the sum of squared log differences
+    fn batch_sum(&self, output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+        (output.clamp_min(1.0).log() - targets.log()).square().sum()
+    }
+
+    fn finish(&self, sum: f64, n: usize) -> f64 {
+        (sum / n as f64).sqrt()
+    }
+}
+
 /// The number of correct predictions in a batch.
 ///
 /// # Shapes
@@ -113,6 +136,19 @@ mod tests {
         let sum = Accuracy.batch_sum(output, targets).into_scalar::<f32>();
         assert_eq!(sum, 2.0);
         assert!((Accuracy.finish(2.0, 3) - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn log_rmse_clamps_predictions_and_compares_logarithms() {
+        let device = Device::flex();
+        // Predictions [e, 0.5 -> clamped to 1], targets [1, e]:
+        // squared log differences (1 - 0)² + (0 - 1)² = 2; over 2 examples sqrt(2 / 2) = 1.
+        let e = std::f32::consts::E;
+        let output = Tensor::<2>::from_data([[e], [0.5]], &device);
+        let targets = Tensor::<2>::from_data([[1.0], [e]], &device);
+        let sum = LogRmse.batch_sum(output, targets).into_scalar::<f32>();
+        assert!((sum - 2.0).abs() < 1e-5, "{sum}");
+        assert!((LogRmse.finish(f64::from(sum), 2) - 1.0).abs() < 1e-5);
     }
 
     #[test]

@@ -18,5 +18,5 @@ pub mod ops;
 pub mod softmax;
 
 pub use init::Init;
-pub use ops::{cross_entropy, softmax, softmax_cross_entropy};
+pub use ops::{cross_entropy, softmax, softmax_cross_entropy, squared_error};
 pub use softmax::{SoftmaxConfig, SoftmaxRegression, SoftmaxScratch};

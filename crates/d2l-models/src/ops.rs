@@ -38,6 +38,17 @@ pub fn softmax_cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tens
     -pick(log_softmax(logits, 1), targets)
 }
 
+/// Squared error per example, `sum_j (ŷ_ij - y_ij)²` (the per-example terms of PyTorch's
+/// `nn.MSELoss`, which d2l 4.10 trains the house-price models with).
+///
+/// # Shapes
+/// - output: `[batch, outputs]`
+/// - targets: `[batch, outputs]`
+/// - result: `[batch]`
+pub fn squared_error(output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    (output - targets).square().sum_dim(1).squeeze_dim::<1>(1)
+}
+
 /// `values[i, targets[i]]` for each row `i`.
 fn pick(values: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     values
@@ -109,6 +120,17 @@ mod tests {
             (scratch - burn_loss).abs() < 1e-4,
             "{scratch} vs {burn_loss}"
         );
+    }
+
+    #[test]
+    fn squared_error_sums_over_outputs_per_example() {
+        let device = Device::flex();
+        let output = Tensor::<2>::from_data([[1.0, 2.0], [0.0, 0.0]], &device);
+        let targets = Tensor::<2>::from_data([[0.0, 0.0], [3.0, 0.0]], &device);
+        let l = squared_error(output, targets)
+            .try_to_vec_as::<f32>()
+            .unwrap();
+        assert_eq!(l, vec![5.0, 9.0]);
     }
 
     #[test]
