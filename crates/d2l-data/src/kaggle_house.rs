@@ -335,6 +335,24 @@ pub enum Feature {
     },
 }
 
+impl Feature {
+    /// The input column it reads.
+    pub fn name(&self) -> &str {
+        match self {
+            Feature::Numeric { name, .. } | Feature::Categorical { name, .. } => name,
+        }
+    }
+
+    /// How many output features it produces: 1, or one per category plus the missing
+    /// indicator.
+    pub fn width(&self) -> usize {
+        match self {
+            Feature::Numeric { .. } => 1,
+            Feature::Categorical { categories, .. } => categories.len() + 1,
+        }
+    }
+}
+
 /// d2l's preprocessing, fitted: standardise numeric columns (mean and sample standard
 /// deviation), fill their missing values with 0, one-hot encode categorical ones with a
 /// missing indicator (`get_dummies(dummy_na=True)`). Numeric features come first, then the
@@ -391,13 +409,7 @@ impl Preprocessor {
 
     /// Number of output features.
     pub fn num_features(&self) -> usize {
-        self.features
-            .iter()
-            .map(|f| match f {
-                Feature::Numeric { .. } => 1,
-                Feature::Categorical { categories, .. } => categories.len() + 1,
-            })
-            .sum()
+        self.features.iter().map(Feature::width).sum()
     }
 
     /// The output features' names, as pandas names them (`LotArea`, `MSZoning_RL`,
@@ -423,13 +435,11 @@ impl Preprocessor {
         let mut out = vec![0f32; frame.len() * width];
         let mut offset = 0;
         for feature in &self.features {
-            let name = match feature {
-                Feature::Numeric { name, .. } | Feature::Categorical { name, .. } => name,
-            };
+            let name = feature.name();
             let at = frame.column(name).ok_or_else(|| DataError::Csv {
                 path: frame.path.clone(),
                 line: 1,
-                column: Some(name.clone()),
+                column: Some(name.to_string()),
                 message: "the column is missing".to_string(),
             })?;
             for (row, cells) in frame.rows.iter().enumerate() {
@@ -449,10 +459,7 @@ impl Preprocessor {
                     _ => {} // a missing number stays 0
                 }
             }
-            offset += match feature {
-                Feature::Numeric { .. } => 1,
-                Feature::Categorical { categories, .. } => categories.len() + 1,
-            };
+            offset += feature.width();
         }
         Ok(out)
     }
