@@ -317,14 +317,21 @@ impl KaggleHouse {
 /// How one input column becomes features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Feature {
-    /// Standardised: `(x - mean) / std`, missing as 0.
+    /// Standardised: `(x - mean) / std`, missing as 0; optionally `x` is first replaced by
+    /// `ln(1 + max(x, 0))` and the standardised value clipped.
     Numeric {
         /// Column name.
         name: String,
-        /// Mean of the fitted values.
+        /// Mean of the fitted values (after `log1p` where set).
         mean: f64,
-        /// Sample standard deviation of the fitted values.
+        /// Sample standard deviation of the fitted values (after `log1p` where set).
         std: f64,
+        /// Whether values go through `ln(1 + max(x, 0))` first.
+        #[serde(default)]
+        log1p: bool,
+        /// The standardised value is clipped to `[-clip, clip]`.
+        #[serde(default)]
+        clip: Option<f64>,
     },
     /// One-hot over the sorted categories, then a missing indicator.
     Categorical {
@@ -353,6 +360,16 @@ impl Feature {
     }
 }
 
+/// Changes to d2l's preprocessing (all off by default, which is the book's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct PreprocessOptions {
+    /// Numeric columns whose skewness (pandas' `skew()`, over the fitted values) exceeds this
+    /// in absolute value are transformed by `ln(1 + max(x, 0))` before standardising.
+    pub log1p_skewed: Option<f64>,
+    /// Standardised numeric values are clipped to `[-clip, clip]`.
+    pub clip: Option<f64>,
+}
+
 /// d2l's preprocessing, fitted: standardise numeric columns (mean and sample standard
 /// deviation), fill their missing values with 0, one-hot encode categorical ones with a
 /// missing indicator (`get_dummies(dummy_na=True)`). Numeric features come first, then the
@@ -367,6 +384,11 @@ impl Preprocessor {
     /// Fits on `frames` together (d2l concatenates train and test features), ignoring `Id`
     /// and `SalePrice`.
     pub fn fit(frames: &[&Frame]) -> Self {
+        Self::fit_with(frames, PreprocessOptions::default())
+    }
+
+    /// [`fit`](Self::fit) with changes to the book's preprocessing.
+    pub fn fit_with(frames: &[&Frame], options: PreprocessOptions) -> Self {
         let first = frames.first().expect("at least one frame");
         let inputs = first.columns.iter().filter(|c| *c != ID && *c != TARGET);
         let (mut numeric, mut categorical) = (Vec::new(), Vec::new());
@@ -376,19 +398,25 @@ impl Preprocessor {
                 f.rows.iter().map(move |row| &row[at])
             });
             if NUMERIC.contains(&name.as_str()) {
-                let values: Vec<f64> = cells
+                let mut values: Vec<f64> = cells
                     .filter_map(|v| match v {
                         Value::Number(x) => Some(*x),
                         _ => None,
                     })
                     .collect();
-                let n = values.len() as f64;
-                let mean = values.iter().sum::<f64>() / n;
-                let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+                let log1p = options
+                    .log1p_skewed
+                    .is_some_and(|limit| skewness(&values).abs() > limit);
+                if log1p {
+                    values.iter_mut().for_each(|x| *x = x.max(0.0).ln_1p());
+                }
+                let (mean, std) = mean_and_sample_std(&values);
                 numeric.push(Feature::Numeric {
                     name: name.clone(),
                     mean,
-                    std: var.sqrt(),
+                    std,
+                    log1p,
+                    clip: options.clip,
                 });
             } else {
                 let categories: BTreeSet<String> = cells
@@ -445,8 +473,19 @@ impl Preprocessor {
             for (row, cells) in frame.rows.iter().enumerate() {
                 let base = row * width + offset;
                 match (feature, &cells[at]) {
-                    (Feature::Numeric { mean, std, .. }, Value::Number(x)) => {
-                        out[base] = ((x - mean) / std) as f32;
+                    (
+                        Feature::Numeric {
+                            mean,
+                            std,
+                            log1p,
+                            clip,
+                            ..
+                        },
+                        Value::Number(x),
+                    ) => {
+                        let x = if *log1p { x.max(0.0).ln_1p() } else { *x };
+                        let z = (x - mean) / std;
+                        out[base] = clip.map_or(z, |c| z.clamp(-c, c)) as f32;
                     }
                     (Feature::Categorical { categories, .. }, Value::Category(c)) => {
                         if let Ok(i) = categories.binary_search(c) {
@@ -463,6 +502,29 @@ impl Preprocessor {
         }
         Ok(out)
     }
+}
+
+/// Mean and sample standard deviation (`n - 1`), as pandas' `mean()` and `std()`.
+fn mean_and_sample_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// pandas' `skew()`: the adjusted Fisher–Pearson coefficient `G1 = g1 * sqrt(n (n-1)) / (n-2)`.
+fn skewness(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    if n < 3.0 {
+        return 0.0;
+    }
+    let mean = values.iter().sum::<f64>() / n;
+    let m2 = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    let m3 = values.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
+    if m2 == 0.0 {
+        return 0.0;
+    }
+    m3 / m2.powf(1.5) * (n * (n - 1.0)).sqrt() / (n - 2.0)
 }
 
 #[cfg(test)]
@@ -524,5 +586,34 @@ mod tests {
         assert_eq!(rows[3], [0.0, 0.0, 1.0, 0.0]);
         let json = serde_json::to_string(&pre).unwrap();
         assert_eq!(serde_json::from_str::<Preprocessor>(&json).unwrap(), pre);
+    }
+
+    #[test]
+    fn skewed_columns_are_log_transformed_and_values_clipped() {
+        let frame =
+            parse("Id,LotArea,Street,SalePrice\n1,1,Pave,1\n2,2,Pave,1\n3,3,Pave,1\n4,10,Pave,1\n")
+                .unwrap();
+        // pandas: pd.Series([1, 2, 3, 10]).skew() == 1.763632614803888
+        assert!((skewness(&[1.0, 2.0, 3.0, 10.0]) - 1.763_632_614_803_888).abs() < 1e-12);
+        let options = PreprocessOptions {
+            log1p_skewed: Some(0.75),
+            clip: Some(1.0),
+        };
+        let pre = Preprocessor::fit_with(&[&frame], options);
+        let x = pre.transform(&frame).unwrap();
+        // pandas: l = np.log1p(s); (l - l.mean()) / l.std() gives
+        // [-0.963796, -0.406200, -0.010579, 1.380575]; the last is clipped to 1.
+        let expected = [-0.963_796, -0.406_2, -0.010_579, 1.0];
+        // Three features per row: LotArea, Street_Pave, Street_nan.
+        for (got, want) in x.iter().step_by(3).zip(expected) {
+            assert!((got - want).abs() < 1e-5, "{x:?}");
+        }
+        // Below the skewness limit nothing is transformed.
+        let limit = PreprocessOptions {
+            log1p_skewed: Some(2.0),
+            clip: None,
+        };
+        let plain = Preprocessor::fit_with(&[&frame], limit);
+        assert_eq!(plain, Preprocessor::fit(&[&frame]));
     }
 }

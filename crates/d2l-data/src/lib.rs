@@ -25,7 +25,7 @@ pub mod kaggle_house;
 
 pub use error::{DataError, Result};
 pub use fashion_mnist::{CLASS_NAMES, FashionMnist, IMAGE_PIXELS, NUM_CLASSES, Split};
-pub use kaggle_house::{KaggleHouse, Preprocessor};
+pub use kaggle_house::{KaggleHouse, PreprocessOptions, Preprocessor};
 
 use std::path::PathBuf;
 

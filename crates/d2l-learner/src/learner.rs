@@ -84,7 +84,12 @@ pub struct Learner<'a, T> {
     updater: Updater,
     observers: Vec<&'a mut dyn Observer>,
     progress: bool,
+    evaluate_train: bool,
 }
+
+/// The batch size of evaluation passes: at least this many rows per forward pass, however
+/// small the training batches (the result is the same; fewer, larger products are faster).
+const EVAL_BATCH: usize = 2048;
 
 impl<'a, T: Targets> Learner<'a, T> {
     /// A learner with progress bars on (they hide themselves when stderr is not a terminal).
@@ -101,7 +106,16 @@ impl<'a, T: Targets> Learner<'a, T> {
             updater,
             observers: Vec::new(),
             progress: true,
+            evaluate_train: false,
         }
+    }
+
+    /// Measures the training metric after each epoch over the whole training set, with the
+    /// model in validation mode (d2l 4.10's `log_rmse(net, train_features, train_labels)`),
+    /// instead of on the fly while training (d2l 3.6's `train_acc`, the default).
+    pub fn evaluate_train(mut self, on: bool) -> Self {
+        self.evaluate_train = on;
+        self
     }
 
     /// Adds an observer told about each finished epoch.
@@ -148,7 +162,11 @@ impl<'a, T: Targets> Learner<'a, T> {
                 let losses = self.loss.forward(output.clone(), targets.clone());
                 let metric = self.metric.batch_sum(output.detach(), targets);
                 sums.push([losses.clone().detach().sum(), metric]);
-                model = self.updater.step(model, losses, config.lr);
+                let objective = match model.penalty() {
+                    Some(penalty) => losses + penalty,
+                    None => losses,
+                };
+                model = self.updater.step(model, objective, config.lr);
                 bar.inc(1);
             }
             bar.finish_and_clear();
@@ -165,13 +183,20 @@ impl<'a, T: Targets> Learner<'a, T> {
             let n = train.len();
             let loss_sum: f64 = rows.iter().map(|row| row[0]).sum();
             let metric_sum: f64 = rows.iter().map(|row| row[1]).sum();
+            let eval_batch = config.batch_size.max(EVAL_BATCH);
+            let valid = model.valid();
+            let train_metric = if self.evaluate_train {
+                evaluate(&valid, train, self.metric, eval_batch)?
+            } else {
+                self.metric.finish(metric_sum, n)
+            };
             let test_metric = test
-                .map(|test| evaluate(&model.valid(), test, self.metric, config.batch_size))
+                .map(|test| evaluate(&valid, test, self.metric, eval_batch))
                 .transpose()?;
             let record = EpochRecord {
                 epoch,
                 train_loss: loss_sum / n as f64,
-                train_metric: self.metric.finish(metric_sum, n),
+                train_metric,
                 test_metric,
                 seconds: start.elapsed().as_secs_f64(),
             };
@@ -318,5 +343,66 @@ mod tests {
             message.contains("epoch") && message.contains("batch"),
             "{message}"
         );
+    }
+
+    /// A model whose data loss has no gradient, with a penalty `lambda * ‖w‖² / 2`.
+    #[derive(Module, Debug)]
+    struct Decaying {
+        w: Param<Tensor<2>>,
+        lambda: f64,
+    }
+
+    impl Model for Decaying {
+        fn forward(&self, inputs: Tensor<2>) -> Tensor<2> {
+            inputs.matmul(self.w.val())
+        }
+        fn penalty(&self) -> Option<Tensor<1>> {
+            Some(self.w.val().square().sum() * (self.lambda / 2.0))
+        }
+    }
+
+    #[test]
+    fn the_penalty_shapes_the_update_but_not_the_reported_loss() {
+        let device = Device::flex();
+        let data = blobs(&device);
+        let ad = device.clone().autodiff();
+        let model = Decaying {
+            w: Param::from_tensor(Tensor::ones([2, 2], &ad)),
+            lambda: 1.0,
+        };
+        let zero_loss =
+            |output: Tensor<2>, _: Tensor<1, Int>| output.sum_dim(1).squeeze_dim::<1>(1) * 0.0;
+        let config = LearnerConfig::new()
+            .with_epochs(1)
+            .with_batch_size(16)
+            .with_lr(0.1);
+        let (model, history) = Learner::new(config, &zero_loss, &Accuracy, Updater::Sgd)
+            .progress(false)
+            .fit(model, &data, None)
+            .unwrap();
+        // Four steps of w <- w - lr * lambda * w.
+        let w = model.w.val().try_to_vec_as::<f32>().unwrap();
+        let expected = 0.9f32.powi(4);
+        assert!(w.iter().all(|v| (v - expected).abs() < 1e-6), "{w:?}");
+        assert_eq!(history[0].train_loss, 0.0);
+    }
+
+    #[test]
+    fn evaluate_train_measures_the_trained_model_on_the_whole_training_set() {
+        let device = Device::flex();
+        let data = blobs(&device);
+        let config = LearnerConfig::new()
+            .with_epochs(3)
+            .with_batch_size(16)
+            .with_lr(1.0);
+        let (model, history) = Learner::new(config, &cross_entropy, &Accuracy, Updater::Sgd)
+            .progress(false)
+            .evaluate_train(true)
+            .fit(model(&device.clone().autodiff()), &data, Some(&data))
+            .unwrap();
+        let last = history.last().unwrap();
+        let after = evaluate(&model.valid(), &data, &Accuracy, 64).unwrap();
+        assert_eq!(last.train_metric, after);
+        assert_eq!(last.test_metric, Some(after), "same split, same number");
     }
 }

@@ -4,7 +4,7 @@
 //! [`Metric`], updating parameters either by hand ([`Updater::Sgd`], d2l's `sgd`) or with a Burn
 //! optimizer ([`Updater::Optimizer`]). Data are [`TensorDataset`]s: a split kept as tensors on
 //! the device, batched by gather. Each epoch is evaluated in validation mode, can be written to
-//! a [`RunDir`], and a non-finite loss stops training with an error naming epoch and batch.
+//! a [`RunDir`] as metrics and curves ([`EpochLog`]), and a non-finite loss stops training with an error naming epoch and batch.
 //!
 //! ```
 //! use burn::module::{Module, Param};
@@ -51,7 +51,8 @@ pub mod updater;
 
 pub use data::TensorDataset;
 pub use learner::{EpochRecord, Learner, LearnerConfig, Observer, TrainError, evaluate};
-pub use metrics::{Accuracy, LogRmse, Metric};
-pub use run::RunDir;
+pub use metrics::{Accuracy, LogRmse, LogTargetRmse, MeanLoss, Metric};
+pub use plot::{Curve, Scale, plot_lines};
+pub use run::{EpochLog, RunDir};
 pub use task::{Loss, Model, Targets};
 pub use updater::Updater;

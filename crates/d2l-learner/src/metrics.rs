@@ -6,6 +6,7 @@
 
 use burn::tensor::{Int, Tensor};
 
+use crate::Loss;
 use crate::learner::TrainError;
 
 /// A metric over a pass: a device-side sum per batch, turned into the metric at the end.
@@ -64,6 +65,52 @@ impl Metric<Tensor<2>> for LogRmse {
 
     fn finish(&self, sum: f64, n: usize) -> f64 {
         (sum / n as f64).sqrt()
+    }
+}
+
+/// d2l's `log_rmse` for a model that predicts log prices (trained on `ln y`): the same number
+/// as [`LogRmse`] on `exp(ŷ)`, i.e. predictions clamped to `[0, ∞)` (a price of at least 1),
+/// then the root mean squared difference from the log targets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogTargetRmse;
+
+impl Metric<Tensor<2>> for LogTargetRmse {
+    fn name(&self) -> &'static str {
+        "log_rmse"
+    }
+
+    /// # Shapes
+    /// - output: `[batch, 1]`, predicted log prices
+    /// - targets: `[batch, 1]`, true log prices
+    /// - result: `[1]`, the sum of squared differences
+    fn batch_sum(&self, output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+        (output.clamp_min(0.0) - targets).square().sum()
+    }
+
+    fn finish(&self, sum: f64, n: usize) -> f64 {
+        (sum / n as f64).sqrt()
+    }
+}
+
+/// The mean of a loss over a pass (d2l's `evaluate_loss`), named for the metrics file.
+pub struct MeanLoss<'a, T> {
+    /// The loss, one value per example.
+    pub loss: &'a dyn Loss<T>,
+    /// The column name (`"squared_loss"`).
+    pub name: &'static str,
+}
+
+impl<T> Metric<T> for MeanLoss<'_, T> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn batch_sum(&self, output: Tensor<2>, targets: T) -> Tensor<1> {
+        self.loss.forward(output, targets).sum()
+    }
+
+    fn finish(&self, sum: f64, n: usize) -> f64 {
+        sum / n as f64
     }
 }
 
@@ -163,5 +210,34 @@ mod tests {
         assert_eq!(rows[0], vec![1.0, 2.0]);
         assert!(rows[1][1].is_nan());
         assert!(BatchSums::new().read().unwrap().is_empty());
+    }
+
+    #[test]
+    fn log_target_rmse_equals_log_rmse_on_exponentiated_predictions() {
+        let device = Device::flex();
+        let prices = Tensor::<2>::from_data([[100.0], [0.5], [2000.0]], &device);
+        let targets = Tensor::<2>::from_data([[120.0], [3.0], [1500.0]], &device);
+        let on_prices = LogRmse.batch_sum(prices.clone(), targets.clone());
+        let on_logs = LogTargetRmse.batch_sum(prices.log(), targets.log());
+        let (a, b) = (on_prices.into_scalar::<f32>(), on_logs.into_scalar::<f32>());
+        assert!((a - b).abs() < 1e-5, "{a} {b}");
+        assert_eq!(LogTargetRmse.finish(8.0, 2), 2.0);
+    }
+
+    #[test]
+    fn mean_loss_sums_the_loss_and_divides_by_the_examples() {
+        let device = Device::flex();
+        let abs = |output: Tensor<2>, targets: Tensor<2>| {
+            (output - targets).abs().sum_dim(1).squeeze_dim::<1>(1)
+        };
+        let metric = MeanLoss {
+            loss: &abs,
+            name: "abs",
+        };
+        let output = Tensor::<2>::from_data([[1.0], [4.0]], &device);
+        let targets = Tensor::<2>::from_data([[0.0], [0.0]], &device);
+        assert_eq!(metric.batch_sum(output, targets).into_scalar::<f32>(), 5.0);
+        assert_eq!(metric.finish(5.0, 2), 2.5);
+        assert_eq!(metric.name(), "abs");
     }
 }

@@ -1,4 +1,4 @@
-//! The run folder: `runs/<experiment>-<timestamp>/` with `config.json`, `metrics.csv`, the
+//! The run folder: `runs/<experiment>-<timestamp>/` with `config.json`, per-epoch metrics and
 //! curves, the weights, and a one-line JSON summary.
 //!
 //! Every file is written as soon as what it holds is known (the metrics after each epoch), so a
@@ -12,27 +12,23 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::learner::{EpochRecord, Observer, TrainError};
-use crate::plot::plot_curves;
+use crate::plot::{Scale, plot_curves};
 
-/// The header of `metrics.csv`.
-pub const METRICS_HEADER: &str = "epoch,train_loss,train_acc,test_acc,seconds";
+/// The header of a metrics file for a metric named `metric`:
+/// `epoch,train_loss,train_<metric>,test_<metric>,seconds`.
+pub fn metrics_header(metric: &str) -> String {
+    format!("epoch,train_loss,train_{metric},test_{metric},seconds")
+}
 
 /// A run folder being filled.
 #[derive(Debug)]
 pub struct RunDir {
     path: PathBuf,
-    metrics: File,
-    history: Vec<EpochRecord>,
-    metric_name: String,
 }
 
 impl RunDir {
-    /// Creates `root/<experiment>-<UTC timestamp>` (with a numeric suffix if that exists) and
-    /// an empty `metrics.csv` in it.
-    ///
-    /// `metric_name` labels the metric in the plot (`"acc"`); the CSV keeps the fixed header
-    /// [`METRICS_HEADER`].
-    pub fn create(root: &Path, experiment: &str, metric_name: &str) -> std::io::Result<Self> {
+    /// Creates `root/<experiment>-<UTC timestamp>` (with a numeric suffix if that exists).
+    pub fn create(root: &Path, experiment: &str) -> std::io::Result<Self> {
         std::fs::create_dir_all(root)?;
         let stamp = utc_timestamp(SystemTime::now());
         let mut path = root.join(format!("{experiment}-{stamp}"));
@@ -42,17 +38,7 @@ impl RunDir {
             path = root.join(format!("{experiment}-{stamp}-{n}"));
         }
         std::fs::create_dir(&path)?;
-        let mut metrics = OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .open(path.join("metrics.csv"))?;
-        writeln!(metrics, "{METRICS_HEADER}")?;
-        Ok(Self {
-            path,
-            metrics,
-            history: Vec::new(),
-            metric_name: metric_name.to_string(),
-        })
+        Ok(Self { path })
     }
 
     /// The folder.
@@ -66,9 +52,10 @@ impl RunDir {
         std::fs::write(self.path.join("config.json"), json + "\n")
     }
 
-    /// Saves the trained weights as `model.bpk` (Burn's burnpack format) and returns its path.
-    pub fn save_weights<M: Module>(&self, model: M) -> std::io::Result<PathBuf> {
-        let path = self.path.join("model.bpk");
+    /// Saves trained weights as `<name>.bpk` (Burn's burnpack format; `model` for the run's
+    /// model) and returns its path.
+    pub fn save_weights<M: Module>(&self, model: M, name: &str) -> std::io::Result<PathBuf> {
+        let path = self.path.join(format!("{name}.bpk"));
         model
             .save_file(&path)
             .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
@@ -82,6 +69,36 @@ impl RunDir {
         Ok(path)
     }
 
+    /// A log of one training run in this folder, an [`Observer`]: `<prefix>metrics.csv` and
+    /// `<prefix>curves.svg` (`metrics.csv` and `curves.svg` for the empty prefix; `fold-1-`
+    /// for a fold of a K-fold run).
+    pub fn epoch_log(&self, prefix: &str, metric: &str, scale: Scale) -> std::io::Result<EpochLog> {
+        let mut metrics = OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .open(self.path.join(format!("{prefix}metrics.csv")))?;
+        writeln!(metrics, "{}", metrics_header(metric))?;
+        Ok(EpochLog {
+            curves: self.path.join(format!("{prefix}curves.svg")),
+            metrics,
+            history: Vec::new(),
+            metric: metric.to_string(),
+            scale,
+        })
+    }
+}
+
+/// The metrics file and curves of one training run, rewritten after every epoch.
+#[derive(Debug)]
+pub struct EpochLog {
+    curves: PathBuf,
+    metrics: File,
+    history: Vec<EpochRecord>,
+    metric: String,
+    scale: Scale,
+}
+
+impl EpochLog {
     /// The epochs recorded so far.
     pub fn history(&self) -> &[EpochRecord] {
         &self.history
@@ -98,15 +115,15 @@ impl RunDir {
         )?;
         self.metrics.flush()?;
         self.history.push(record.clone());
-        let svg = plot_curves(&self.history, &self.metric_name)?;
-        std::fs::write(self.path.join("curves.svg"), svg)
+        let svg = plot_curves(&self.history, &self.metric, self.scale)?;
+        std::fs::write(&self.curves, svg)
     }
 }
 
-impl Observer for RunDir {
+impl Observer for EpochLog {
     fn on_epoch(&mut self, record: &EpochRecord) -> Result<(), TrainError> {
         self.record(record).map_err(|e| {
-            TrainError::Observer(format!("cannot write to {}: {e}", self.path.display()))
+            TrainError::Observer(format!("cannot write {}: {e}", self.curves.display()))
         })
     }
 }
@@ -152,10 +169,11 @@ mod tests {
     #[test]
     fn records_are_appended_as_they_come_and_folders_never_collide() {
         let root = tempfile::tempdir().unwrap();
-        let mut run = RunDir::create(root.path(), "exp", "acc").unwrap();
-        let other = RunDir::create(root.path(), "exp", "acc").unwrap();
+        let run = RunDir::create(root.path(), "exp").unwrap();
+        let other = RunDir::create(root.path(), "exp").unwrap();
         assert_ne!(run.path(), other.path());
         run.save_config(&serde_json::json!({"lr": 0.1})).unwrap();
+        let mut log = run.epoch_log("", "acc", Scale::Linear).unwrap();
         let record = EpochRecord {
             epoch: 1,
             train_loss: 0.5,
@@ -163,13 +181,22 @@ mod tests {
             test_metric: Some(0.7),
             seconds: 1.25,
         };
-        run.on_epoch(&record).unwrap();
+        log.on_epoch(&record).unwrap();
         let csv = std::fs::read_to_string(run.path().join("metrics.csv")).unwrap();
         assert_eq!(
             csv,
-            format!("{METRICS_HEADER}\n1,0.500000,0.750000,0.700000,1.250\n")
+            "epoch,train_loss,train_acc,test_acc,seconds\n1,0.500000,0.750000,0.700000,1.250\n"
         );
         assert!(run.path().join("curves.svg").is_file());
         assert!(run.path().join("config.json").is_file());
+        let mut fold = run.epoch_log("fold-1-", "log_rmse", Scale::Log).unwrap();
+        fold.on_epoch(&record).unwrap();
+        let csv = std::fs::read_to_string(run.path().join("fold-1-metrics.csv")).unwrap();
+        assert!(csv.starts_with("epoch,train_loss,train_log_rmse,test_log_rmse,seconds\n"));
+        assert!(run.path().join("fold-1-curves.svg").is_file());
+        assert!(
+            run.epoch_log("", "acc", Scale::Linear).is_err(),
+            "an existing log is never overwritten"
+        );
     }
 }

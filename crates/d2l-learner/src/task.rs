@@ -13,6 +13,16 @@ pub trait Model: Module {
     /// - inputs: `[batch, features]`
     /// - output: `[batch, outputs]`
     fn forward(&self, inputs: Tensor<2>) -> Tensor<2>;
+
+    /// A regularisation term added to every example's loss while training, such as d2l 4.5's
+    /// `lambd * l2_penalty(w)`; `None` (the default) for none. It shapes the gradients only:
+    /// the loss the Learner reports is the data loss, as d2l's `evaluate_loss` reports it.
+    ///
+    /// # Shapes
+    /// - output: `[1]`
+    fn penalty(&self) -> Option<Tensor<1>> {
+        None
+    }
 }
 
 /// A loss: one value per example, as d2l's losses with `reduction='none'`.

@@ -14,9 +14,16 @@
 //! ```
 
 pub mod init;
+pub mod linear;
+pub mod mlp;
 pub mod ops;
 pub mod softmax;
 
 pub use init::Init;
-pub use ops::{cross_entropy, softmax, softmax_cross_entropy, squared_error};
+pub use linear::{LinearRegression, LinearRegressionConfig, LinearRegressionScratch};
+pub use mlp::{Mlp, MlpConfig, MlpScratch};
+pub use ops::{
+    backward_with, cross_entropy, dropout, half_squared_error, l2_penalty, relu, softmax,
+    softmax_cross_entropy, squared_error,
+};
 pub use softmax::{SoftmaxConfig, SoftmaxRegression, SoftmaxScratch};

@@ -1,7 +1,8 @@
-//! The hand-written operations of the from-scratch models (d2l 3.6).
+//! The hand-written operations of the from-scratch models (d2l 3.6, 4.2, 4.5, 4.6), and the
+//! vector-Jacobian product of d2l 2.5's `l.backward(gradient=...)`.
 
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Distribution, Gradients, Int, Tensor};
 
 /// d2l's `softmax`: `exp(X) / exp(X).sum(1)`, row by row, written out.
 ///
@@ -47,6 +48,69 @@ pub fn softmax_cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tens
 /// - result: `[batch]`
 pub fn squared_error(output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
     (output - targets).square().sum_dim(1).squeeze_dim::<1>(1)
+}
+
+/// d2l's `squared_loss` (3.4, and 4.5's from-scratch weight decay): `(ŷ - y)² / 2` per example,
+/// summed over outputs.
+///
+/// # Shapes
+/// - output: `[batch, outputs]`
+/// - targets: `[batch, outputs]`
+/// - result: `[batch]`
+pub fn half_squared_error(output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    squared_error(output, targets) / 2.0
+}
+
+/// d2l 4.2's `relu`: `max(x, 0)` elementwise, written out.
+///
+/// # Shapes
+/// - x: any; output: the same
+pub fn relu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    x.clamp_min(0.0)
+}
+
+/// d2l 4.6's `dropout_layer`: while training, each element is kept with probability `1 - p`
+/// and scaled by `1 / (1 - p)` (so the expectation is unchanged), and `p = 1` drops everything;
+/// when not training it is the identity.
+///
+/// "Training" is Burn's notion, the one its `Dropout` layer uses: the tensor lives on an
+/// autodiff device. A model moved off it by [`Module::valid`](burn::module::Module::valid), as
+/// the Learner does for every evaluation, runs without dropout.
+///
+/// # Shapes
+/// - x: any; output: the same
+pub fn dropout<const D: usize>(x: Tensor<D>, p: f64) -> Tensor<D> {
+    assert!(
+        (0.0..=1.0).contains(&p),
+        "dropout probability {p} not in [0, 1]"
+    );
+    if p == 0.0 || !x.device().is_autodiff() {
+        return x;
+    }
+    if p == 1.0 {
+        return x.zeros_like();
+    }
+    let keep = x.random_like(Distribution::Bernoulli(1.0 - p));
+    x * keep / (1.0 - p)
+}
+
+/// d2l 4.5's `l2_penalty`: `‖w‖² / 2`.
+///
+/// # Shapes
+/// - w: any; output: `[1]`
+pub fn l2_penalty<const D: usize>(w: Tensor<D>) -> Tensor<1> {
+    w.square().sum() / 2.0
+}
+
+/// Backpropagates a vector `losses` with an explicit upstream gradient, as d2l 2.5's
+/// `l.backward(gradient=v)`: the gradients of `sum_i v_i * l_i` (a vector-Jacobian product).
+/// With `v` all ones this is `losses.sum().backward()`.
+///
+/// # Shapes
+/// - losses: `[n]`, on an autodiff device
+/// - upstream: `[n]`, treated as a constant
+pub fn backward_with(losses: Tensor<1>, upstream: Tensor<1>) -> Gradients {
+    (losses * upstream.detach()).sum().backward()
 }
 
 /// `values[i, targets[i]]` for each row `i`.
@@ -142,5 +206,63 @@ mod tests {
         assert!((stable - 1000.0).abs() < 1e-3);
         let naive = softmax(logits).try_to_vec_as::<f32>().unwrap();
         assert!(naive[0].is_nan(), "exp(1000) overflows: {naive:?}");
+    }
+
+    #[test]
+    fn relu_and_the_l2_penalty_by_hand() {
+        let device = Device::flex();
+        let x = Tensor::<1>::from_data([-2.0, 0.0, 3.0], &device);
+        assert_eq!(
+            relu(x.clone()).try_to_vec_as::<f32>().unwrap(),
+            vec![0.0, 0.0, 3.0]
+        );
+        // (4 + 0 + 9) / 2
+        assert_eq!(l2_penalty(x).into_scalar::<f32>(), 6.5);
+        let half = half_squared_error(
+            Tensor::<2>::from_data([[3.0]], &device),
+            Tensor::<2>::from_data([[1.0]], &device),
+        );
+        assert_eq!(half.into_scalar::<f32>(), 2.0);
+    }
+
+    #[test]
+    fn dropout_keeps_one_minus_p_scaled_while_training_and_is_the_identity_otherwise() {
+        let device = Device::flex();
+        let x = Tensor::<2>::ones([100, 100], &device);
+        // Not training (no autodiff): the identity, for any p.
+        let off = dropout(x.clone(), 0.5).try_to_vec_as::<f32>().unwrap();
+        assert!(off.iter().all(|&v| v == 1.0));
+        // Training: every element is 0 or 1 / (1 - p) = 2, about half of each.
+        let on = dropout(x.autodiff(), 0.5)
+            .inner()
+            .try_to_vec_as::<f32>()
+            .unwrap();
+        assert!(on.iter().all(|&v| v == 0.0 || v == 2.0));
+        let kept = on.iter().filter(|&&v| v == 2.0).count();
+        // 10 000 Bernoulli(0.5) draws: 5 000 ± 50 (σ); 4 700..5 300 is 6σ.
+        assert!((4700..5300).contains(&kept), "{kept}");
+        let all_dropped = dropout(Tensor::<1>::ones([10], &device).autodiff(), 1.0);
+        assert_eq!(all_dropped.inner().sum().into_scalar::<f32>(), 0.0);
+    }
+
+    /// d2l 2.5: backpropagating the mean scales every gradient by `1 / batch` against the sum,
+    /// and a vector loss with upstream gradient `v` is the gradient of `sum(v * l)`.
+    #[test]
+    fn mean_and_sum_gradients_differ_by_the_batch_size_and_upstream_ones_is_the_sum() {
+        let device = Device::flex().autodiff();
+        let x = Tensor::<1>::from_data([1.0, 2.0, 3.0, 4.0], &device).require_grad();
+        let grad = |grads: Gradients| x.grad(&grads).unwrap().try_to_vec_as::<f32>().unwrap();
+        // l_i = x_i², dl_i/dx_i = 2 x_i.
+        let losses = || x.clone().square();
+        let from_sum = grad(losses().sum().backward());
+        let from_mean = grad(losses().mean().backward());
+        assert_eq!(from_sum, vec![2.0, 4.0, 6.0, 8.0]);
+        for (s, m) in from_sum.iter().zip(&from_mean) {
+            assert!((s / 4.0 - m).abs() < 1e-6, "{from_sum:?} {from_mean:?}");
+        }
+        let ones = Tensor::<1>::ones([4], &device);
+        assert_eq!(grad(backward_with(losses(), ones)), from_sum);
+        let v = Tensor::<1>::from_data([1.0, 0.0, -1.0, 0.5], &device);
+        assert_eq!(grad(backward_with(losses(), v)), vec![2.0, 0.0, -6.0, 4.0]);
     }
 }

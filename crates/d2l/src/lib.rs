@@ -6,8 +6,8 @@
 //!
 //! | crate | what it holds |
 //! |---|---|
-//! | [`data`] (`d2l-data`) | Fashion-MNIST loading, checksums, the data directory |
-//! | [`models`] (`d2l-models`) | softmax regression from scratch and concise, initialisers |
+//! | [`data`] (`d2l-data`) | Fashion-MNIST and Kaggle house loading, checksums, preprocessing |
+//! | [`models`] (`d2l-models`) | softmax and linear regression, MLPs, dropout, initialisers, hand-written ops |
 //! | [`learner`] (`d2l-learner`) | the generic training loop, updaters, metrics, run folders |
 //!
 //! Train the concise softmax regression of d2l 3.7 for one epoch:
@@ -18,7 +18,7 @@
 //! let mut options = RunOptions::new(Experiment::Softmax);
 //! options.overrides.epochs = Some(1);
 //! let summary = run(&options)?;
-//! println!("test accuracy {:.3} in {}", summary.test_acc, summary.run_dir.display());
+//! println!("test accuracy {:.3} in {}", summary.result("test_acc"), summary.run_dir.display());
 //! # Ok::<(), d2l::experiments::Error>(())
 //! ```
 

@@ -3,7 +3,8 @@
 
 use clap::Parser;
 use d2l::Backend;
-use d2l::experiments::{Experiment, Overrides, RunOptions, run};
+use d2l::experiments::{Experiment, HouseModel, HouseRecipe, Overrides, RunOptions, run};
+use d2l::models::Init;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,18 +15,41 @@ struct Cli {
     /// The experiment to train (see the list below).
     #[arg(default_value = Experiment::DEFAULT.name())]
     experiment: String,
-    /// Passes over the training data [book: 10].
+    /// Passes over the training data [book: 10; weight-decay and house: 100].
     #[arg(long)]
     epochs: Option<usize>,
-    /// Learning rate [book: 0.1].
+    /// Learning rate [book: 0.1; dropout: 0.5; weight-decay: 0.003; house: 5].
     #[arg(long)]
     lr: Option<f64>,
-    /// Minibatch size [book: 256].
+    /// Minibatch size [book: 256; weight-decay: 5; house: 64].
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Seed of initialisation and shuffling [default: 42].
+    /// Seed of initialisation, synthetic data and shuffling [default: 42].
     #[arg(long)]
     seed: Option<u64>,
+    /// Weight initialisation of the Fashion-MNIST models: normal (σ 0.01), xavier,
+    /// xavier-normal or torch [book: normal; dropout: torch].
+    #[arg(long, value_parser = parse_init)]
+    init: Option<Init>,
+    /// weight-decay: train only this λ [book: 0 and 3]; house: Adam's weight decay [0].
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// house: folds of the cross-validation [5].
+    #[arg(long)]
+    k: Option<usize>,
+    /// house: linear or mlp [linear].
+    #[arg(long)]
+    model: Option<HouseModel>,
+    /// house --model mlp: hidden units [256].
+    #[arg(long)]
+    hidden: Option<usize>,
+    /// house --model mlp: dropout probability after the hidden layer [0.1].
+    #[arg(long)]
+    dropout: Option<f64>,
+    /// house: book (d2l 4.10) or better (log prices, log-transformed skewed features, lasso)
+    /// [book].
+    #[arg(long)]
+    recipe: Option<HouseRecipe>,
     /// Backend: flex, ndarray or wgpu, among those compiled in [default: $D2L_BACKEND, else
     /// the first compiled].
     #[arg(long)]
@@ -41,6 +65,12 @@ struct Cli {
     quiet: bool,
 }
 
+fn parse_init(name: &str) -> Result<Init, String> {
+    Init::parse(name).ok_or_else(|| {
+        format!("unknown initialisation '{name}'; expected normal, xavier, xavier-normal or torch")
+    })
+}
+
 fn experiments_help() -> String {
     let mut help = String::from("Experiments:\n");
     for e in Experiment::ALL {
@@ -49,7 +79,7 @@ fn experiments_help() -> String {
         } else {
             ""
         };
-        help.push_str(&format!("  {:<18} {}{default}\n", e.name(), e.section()));
+        help.push_str(&format!("  {:<20} {}{default}\n", e.name(), e.section()));
     }
     let compiled: Vec<&str> = Backend::compiled().iter().map(|b| b.name()).collect();
     help.push_str(&format!(
@@ -75,6 +105,13 @@ fn main() -> ExitCode {
             lr: cli.lr,
             batch_size: cli.batch_size,
             seed: cli.seed,
+            init: cli.init,
+            weight_decay: cli.weight_decay,
+            k: cli.k,
+            model: cli.model,
+            hidden: cli.hidden,
+            dropout: cli.dropout,
+            recipe: cli.recipe,
         },
         backend: cli.backend,
         data_dir: cli.data_dir,

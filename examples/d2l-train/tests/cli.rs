@@ -15,6 +15,20 @@ fn help_lists_experiments_backends_and_overrides() {
     for needle in [
         "softmax-scratch",
         "softmax",
+        "mlp-scratch",
+        "mlp",
+        "weight-decay",
+        "dropout-scratch",
+        "dropout",
+        "numerical-stability",
+        "house",
+        "--init",
+        "--weight-decay",
+        "--k",
+        "--model",
+        "--hidden",
+        "--dropout",
+        "--recipe",
         "--epochs",
         "--lr",
         "--batch-size",
@@ -60,6 +74,81 @@ fn training_writes_the_run_folder_and_prints_a_json_summary() {
             dir.display()
         );
     }
+}
+
+/// Every experiment as `cargo xtask train <name>` runs it, shortened, with its own options.
+#[test]
+fn every_experiment_trains_from_the_command_line() {
+    let runs = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str], &str); 9] = [
+        ("softmax-scratch", &["--epochs", "1"], "test_acc"),
+        (
+            "softmax",
+            &["--epochs", "1", "--init", "xavier"],
+            "test_acc",
+        ),
+        ("mlp-scratch", &["--epochs", "1"], "test_acc"),
+        (
+            "mlp",
+            &["--epochs", "1", "--init", "xavier-normal"],
+            "test_acc",
+        ),
+        (
+            "weight-decay",
+            &["--epochs", "3", "--weight-decay", "3"],
+            "w_norm_penalty_3",
+        ),
+        ("dropout-scratch", &["--epochs", "1"], "test_acc"),
+        (
+            "dropout",
+            &["--epochs", "1", "--init", "normal"],
+            "test_acc",
+        ),
+        ("numerical-stability", &[], "product_max_abs"),
+        (
+            "house",
+            &[
+                "--k", "2", "--epochs", "2", "--recipe", "better", "--model", "linear",
+            ],
+            "valid_log_rmse",
+        ),
+    ];
+    for (experiment, args, result) in cases {
+        let output = train()
+            .arg(experiment)
+            .args(args)
+            .args(["--quiet", "--runs-dir"])
+            .arg(runs.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{experiment}: {stderr}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let summary: serde_json::Value =
+            serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(summary["experiment"], experiment);
+        assert!(
+            summary[result].as_f64().is_some_and(f64::is_finite),
+            "{experiment}: {summary}"
+        );
+    }
+}
+
+#[test]
+fn options_that_do_not_apply_or_do_not_parse_are_refused() {
+    let output = train().args(["mlp", "--k", "3"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--k does not apply to mlp"), "{stderr}");
+    let output = train()
+        .args(["house", "--model", "forest"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("linear, mlp"), "{stderr}");
+    let output = train().args(["mlp", "--init", "he"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
 }
 
 #[test]
