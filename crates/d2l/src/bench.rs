@@ -2,27 +2,47 @@
 //! script run in the same session, and their ratios.
 
 use burn::optim::SgdConfig;
-use d2l_data::FashionMnist;
-use d2l_learner::{Accuracy, Learner, LearnerConfig, Updater};
-use d2l_models::{SoftmaxConfig, softmax_cross_entropy};
+use burn::tensor::{Int, Tensor};
+use d2l_data::{FashionMnist, KaggleHouse};
+use d2l_learner::{Accuracy, Learner, LearnerConfig, Model, TensorDataset, Updater};
+use d2l_models::{MlpConfig, SoftmaxConfig, softmax_cross_entropy};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use crate::backend::Backend;
-use crate::experiments::{Error, fashion_mnist_datasets};
+use crate::experiments::house::{HouseConfig, HouseData};
+use crate::experiments::{Error, Experiment, RunOptions, fashion_mnist_datasets};
 
-/// What one implementation measured. Times are medians over the timed repetitions.
+/// What one implementation measured. Times are medians over the timed repetitions; every
+/// Fashion-MNIST epoch is a training pass and a test evaluation, batch 256.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
     /// Seconds to read, verify and decode Fashion-MNIST into float tensors.
     pub load_seconds: f64,
-    /// Seconds of one concise softmax-regression epoch (training pass and test evaluation;
-    /// batch 256, lr 0.1).
+    /// Seconds of one concise softmax-regression epoch (lr 0.1).
     pub softmax_epoch_seconds: f64,
-    /// Test accuracy after the timed epochs.
+    /// Its test accuracy after the timed epochs.
     pub softmax_test_acc: f64,
+    /// Seconds of one concise MLP epoch (784-256-10, lr 0.1).
+    pub mlp_epoch_seconds: f64,
+    /// Its test accuracy after the timed epochs.
+    pub mlp_test_acc: f64,
+    /// Seconds of one concise dropout-MLP epoch (784-256-256-10, p 0.2/0.5, lr 0.5).
+    pub dropout_epoch_seconds: f64,
+    /// Its test accuracy after the timed epochs.
+    pub dropout_test_acc: f64,
+    /// Seconds of one epoch of the same network with dropout written by hand (d2l 4.6.1).
+    pub dropout_scratch_epoch_seconds: f64,
+    /// Its test accuracy after the timed epochs.
+    pub dropout_scratch_test_acc: f64,
+    /// Seconds of d2l 4.10's 5-fold × 100-epoch validation of the linear model.
+    pub house_kfold_seconds: f64,
+    /// Its average training log-RMSE.
+    pub house_train_log_rmse: f64,
+    /// Its average validation log-RMSE.
+    pub house_valid_log_rmse: f64,
 }
 
 /// Burn's figures, and on which backend they were taken.
@@ -53,14 +73,30 @@ pub struct Ratios {
     pub load: f64,
     /// Softmax epoch time ratio.
     pub softmax_epoch: f64,
+    /// MLP epoch time ratio.
+    pub mlp_epoch: f64,
+    /// Dropout-MLP epoch time ratio (Burn's `Dropout` against `nn.Dropout`).
+    pub dropout_epoch: f64,
+    /// Dropout-MLP from scratch epoch time ratio (hand-written dropout on both sides).
+    pub dropout_scratch_epoch: f64,
+    /// House K-fold time ratio.
+    pub house_kfold: f64,
 }
 
 impl BenchReport {
     /// Assembles the report and its ratios.
     pub fn new(burn: BurnFigures, pytorch: Option<Figures>) -> Self {
-        let ratios = pytorch.as_ref().map(|p| Ratios {
-            load: burn.figures.load_seconds / p.load_seconds,
-            softmax_epoch: burn.figures.softmax_epoch_seconds / p.softmax_epoch_seconds,
+        let ratios = pytorch.as_ref().map(|p| {
+            let b = &burn.figures;
+            Ratios {
+                load: b.load_seconds / p.load_seconds,
+                softmax_epoch: b.softmax_epoch_seconds / p.softmax_epoch_seconds,
+                mlp_epoch: b.mlp_epoch_seconds / p.mlp_epoch_seconds,
+                dropout_epoch: b.dropout_epoch_seconds / p.dropout_epoch_seconds,
+                dropout_scratch_epoch: b.dropout_scratch_epoch_seconds
+                    / p.dropout_scratch_epoch_seconds,
+                house_kfold: b.house_kfold_seconds / p.house_kfold_seconds,
+            }
         });
         Self {
             burn,
@@ -82,7 +118,8 @@ pub fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Times Burn on `backend` (resolved as usual): three loads, then `epochs` softmax epochs.
+/// Times Burn on `backend` (resolved as usual): three loads, then `epochs` epochs of each
+/// Fashion-MNIST recipe, then the house K-fold validation.
 pub fn time_burn(backend: Option<Backend>, epochs: usize) -> Result<BurnFigures, Error> {
     let backend = crate::backend::resolve(backend)?;
     let device = backend.device()?;
@@ -102,38 +139,93 @@ pub fn time_burn(backend: Option<Backend>, epochs: usize) -> Result<BurnFigures,
     let (train, test) = data.expect("three loads");
     let config = LearnerConfig::new().with_epochs(epochs.max(1));
     device.seed(config.seed);
-    let model = SoftmaxConfig::new().init(&device.clone().autodiff());
-    let (_, history) = Learner::new(
-        config,
-        &softmax_cross_entropy,
-        &Accuracy,
-        Updater::from(SgdConfig::new().init()),
-    )
-    .progress(false)
-    .fit(model, &train, Some(&test))?;
-    let mut seconds: Vec<f64> = history.iter().map(|r| r.seconds).collect();
+    let time = |model, lr| time_classifier(model, &config, lr, (&train, &test));
+    let (softmax_epoch_seconds, softmax_test_acc) = time(Net::Softmax(SoftmaxConfig::new()), 0.1)?;
+    let (mlp_epoch_seconds, mlp_test_acc) = time(Net::Mlp(MlpConfig::new()), 0.1)?;
+    let (dropout_epoch_seconds, dropout_test_acc) = time(Net::Mlp(MlpConfig::dropout_book()), 0.5)?;
+    let (dropout_scratch_epoch_seconds, dropout_scratch_test_acc) =
+        time(Net::MlpScratch(MlpConfig::dropout_book()), 0.5)?;
+
+    let house = HouseConfig::new(&RunOptions::new(Experiment::House), backend.name());
+    let prepared = HouseData::prepare(&house, &KaggleHouse::load(&dir)?)?;
+    let start = Instant::now();
+    let report = prepared.k_fold(&house, &device, None, false)?;
+    let house_kfold_seconds = start.elapsed().as_secs_f64();
     Ok(BurnFigures {
         backend,
         figures: Figures {
             load_seconds: median(&mut loads),
-            softmax_epoch_seconds: median(&mut seconds),
-            softmax_test_acc: history
-                .last()
-                .and_then(|r| r.test_metric)
-                .unwrap_or(f64::NAN),
+            softmax_epoch_seconds,
+            softmax_test_acc,
+            mlp_epoch_seconds,
+            mlp_test_acc,
+            dropout_epoch_seconds,
+            dropout_test_acc,
+            dropout_scratch_epoch_seconds,
+            dropout_scratch_test_acc,
+            house_kfold_seconds,
+            house_train_log_rmse: report.train(),
+            house_valid_log_rmse: report.valid(),
         },
     })
+}
+
+/// A Fashion-MNIST network to time: concise ones with Burn SGD, from-scratch ones with the
+/// hand-written updater.
+enum Net {
+    Softmax(SoftmaxConfig),
+    Mlp(MlpConfig),
+    MlpScratch(MlpConfig),
+}
+
+type Split = TensorDataset<Tensor<1, Int>>;
+
+/// The median epoch seconds and the final test accuracy of `net` trained with Burn SGD.
+fn time_classifier(
+    net: Net,
+    config: &LearnerConfig,
+    lr: f64,
+    data: (&Split, &Split),
+) -> Result<(f64, f64), Error> {
+    let device = data.0.targets().device().autodiff();
+    let config = config.clone().with_lr(lr);
+    let sgd = || Updater::from(SgdConfig::new().init());
+    match net {
+        Net::Softmax(c) => fit_timed(c.init(&device), sgd(), config, data),
+        Net::Mlp(c) => fit_timed(c.init(&device), sgd(), config, data),
+        Net::MlpScratch(c) => fit_timed(c.init_scratch(&device), Updater::Sgd, config, data),
+    }
+}
+
+fn fit_timed<M: Model>(
+    model: M,
+    updater: Updater,
+    config: LearnerConfig,
+    (train, test): (&Split, &Split),
+) -> Result<(f64, f64), Error> {
+    let (_, history) = Learner::new(config, &softmax_cross_entropy, &Accuracy, updater)
+        .progress(false)
+        .fit(model, train, Some(test))?;
+    let mut seconds: Vec<f64> = history.iter().map(|r| r.seconds).collect();
+    let accuracy = history
+        .last()
+        .and_then(|r| r.test_metric)
+        .unwrap_or(f64::NAN);
+    Ok((median(&mut seconds), accuracy))
 }
 
 /// Runs the PyTorch reference `script` with `python` and reads its figures; an error says why
 /// it could not (most often: `torch` is not installed).
 pub fn pytorch_reference(python: &Path, script: &Path, epochs: usize) -> Result<Figures, String> {
     let probe = Command::new(python)
-        .args(["-c", "import torch"])
+        .args(["-c", "import torch, numpy, pandas"])
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     if !probe.status.success() {
-        return Err(format!("`import torch` fails with {}", python.display()));
+        return Err(format!(
+            "`import torch, numpy, pandas` fails with {}",
+            python.display()
+        ));
     }
     let output = Command::new(python)
         .arg(script)
@@ -174,6 +266,15 @@ mod tests {
             load_seconds: load,
             softmax_epoch_seconds: epoch,
             softmax_test_acc: 0.8,
+            mlp_epoch_seconds: 2.0 * epoch,
+            mlp_test_acc: 0.85,
+            dropout_epoch_seconds: 3.0 * epoch,
+            dropout_test_acc: 0.86,
+            dropout_scratch_epoch_seconds: 3.0 * epoch,
+            dropout_scratch_test_acc: 0.86,
+            house_kfold_seconds: 10.0 * epoch,
+            house_train_log_rmse: 0.16,
+            house_valid_log_rmse: 0.17,
         };
         let burn = BurnFigures {
             backend: Backend::Flex,
@@ -182,6 +283,14 @@ mod tests {
         let report = BenchReport::new(burn.clone(), Some(figures(1.0, 1.0)));
         let ratios = report.ratios.unwrap();
         assert!((ratios.load - 0.1).abs() < 1e-12 && (ratios.softmax_epoch - 0.05).abs() < 1e-12);
+        for ratio in [
+            ratios.mlp_epoch,
+            ratios.dropout_epoch,
+            ratios.dropout_scratch_epoch,
+            ratios.house_kfold,
+        ] {
+            assert!((ratio - 0.05).abs() < 1e-12, "{ratio}");
+        }
         assert!(BenchReport::new(burn, None).ratios.is_none());
     }
 }

@@ -22,6 +22,10 @@
 //! # Ok::<(), d2l::experiments::Error>(())
 //! ```
 
+// Linked for its `x86-v4` feature only: AVX-512 matrix products in Burn's CPU backend (see the
+// workspace Cargo.toml).
+use gemm as _;
+
 pub mod backend;
 pub mod bench;
 pub mod experiments;

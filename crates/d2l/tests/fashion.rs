@@ -6,7 +6,7 @@
 //! softmax regression 0.825 (batch 256, lr 0.1, 10 epochs, W ~ N(0, 0.01²); the book: "caps
 //! out around 83%"), MLP 784-256-10 0.849, dropout MLP 784-256-256-10 0.860 (lr 0.5). The
 //! acceptance bars are 0.82, 0.845 and 0.855; runs are seeded (42), so these are the same
-//! numbers every time on a given backend.
+//! numbers every time on a given backend and CPU.
 
 use d2l::Backend;
 use d2l::experiments::{Experiment, RunOptions, Summary, run};
@@ -65,14 +65,40 @@ fn mlp_scratch_reaches_the_book_accuracy_on_flex() {
     check_book_accuracy(Experiment::MlpScratch, Backend::Flex, 0.845);
 }
 
+/// At lr 0.5 the test accuracy of the dropout MLPs swings by a point or two from one epoch to
+/// the next (0.80–0.86 over epochs 6–10 of one run), so the final epoch of a single run is a
+/// draw: over the seeds below it spans 0.847–0.870 for `dropout-scratch`. The recipe is judged
+/// by the mean over five seeds (the default 42 and 1–4), each run must be a sane one.
+fn check_mean_accuracy(experiment: Experiment, bar: f64) {
+    let seeds = [42, 1, 2, 3, 4];
+    let accuracies: Vec<f64> = seeds
+        .iter()
+        .map(|&seed| {
+            let runs = tempfile::tempdir().unwrap();
+            let mut options = options(experiment, Backend::Flex, &runs);
+            options.overrides.seed = Some(seed);
+            run_serial(&options).unwrap().result("test_acc")
+        })
+        .collect();
+    let mean = accuracies.iter().sum::<f64>() / accuracies.len() as f64;
+    assert!(
+        mean >= bar,
+        "{experiment}: mean test accuracy {mean} < {bar} over seeds {seeds:?}: {accuracies:?}"
+    );
+    assert!(
+        accuracies.iter().all(|&a| a > 0.83),
+        "{experiment}: {accuracies:?}"
+    );
+}
+
 #[test]
 fn dropout_reaches_the_book_accuracy_on_flex() {
-    check_book_accuracy(Experiment::Dropout, Backend::Flex, 0.855);
+    check_mean_accuracy(Experiment::Dropout, 0.855);
 }
 
 #[test]
 fn dropout_scratch_reaches_the_book_accuracy_on_flex() {
-    check_book_accuracy(Experiment::DropoutScratch, Backend::Flex, 0.855);
+    check_mean_accuracy(Experiment::DropoutScratch, 0.855);
 }
 
 #[cfg(feature = "ndarray")]

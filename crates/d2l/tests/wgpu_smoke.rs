@@ -1,5 +1,5 @@
 //! The wgpu backend on real hardware or software Vulkan (lavapipe in CI): a few SGD steps of
-//! softmax regression give the same losses as on flex.
+//! softmax regression give the same losses as on flex, and the dropout MLPs train.
 #![cfg(all(feature = "wgpu", feature = "flex"))]
 
 use burn::module::Param;
@@ -53,4 +53,45 @@ fn a_few_steps_on_wgpu_match_flex() {
             "step {step}: flex {a} vs wgpu {b}"
         );
     }
+}
+
+/// The dropout MLPs (scratch and concise) train through the Learner on wgpu, and evaluation
+/// there runs with dropout off: two evaluations of the trained model agree exactly.
+#[test]
+fn the_dropout_mlps_train_on_wgpu_and_evaluate_deterministically() {
+    use d2l::learner::{Accuracy, Learner, LearnerConfig, evaluate};
+    use d2l::models::MlpConfig;
+
+    let data = FashionMnist::load(&d2l::data::data_dir(None)).unwrap();
+    let subset = FashionMnist {
+        train: data.train.head(1024),
+        test: data.test.head(512),
+    };
+    let device = Backend::Wgpu.device().unwrap();
+    let (train, test) = fashion_mnist_datasets(&subset, &device, Backend::Wgpu.max_tensor_bytes());
+    let ad = device.clone().autodiff();
+    let config = LearnerConfig::new().with_epochs(2).with_lr(0.5);
+    let learner = |updater| {
+        Learner::new(config.clone(), &softmax_cross_entropy, &Accuracy, updater).progress(false)
+    };
+    let mlp = MlpConfig::dropout_book();
+    let (scratch, history) = learner(Updater::Sgd)
+        .fit(mlp.init_scratch(&ad), &train, Some(&test))
+        .unwrap();
+    assert!(
+        history[1].train_loss.is_finite() && history[1].train_loss < 2.3,
+        "{history:?}"
+    );
+    let valid = burn::module::Module::valid(&scratch);
+    let a = evaluate(&valid, &test, &Accuracy, 256).unwrap();
+    let b = evaluate(&valid, &test, &Accuracy, 256).unwrap();
+    assert_eq!(a, b);
+    let (_, history) = learner(Updater::from(SgdConfig::new().init()))
+        .fit(mlp.init(&ad), &train, Some(&test))
+        .unwrap();
+    // Below ln(10) ≈ 2.303, the loss of a uniform guess over the ten classes.
+    assert!(
+        history[1].train_loss.is_finite() && history[1].train_loss < 2.3,
+        "{history:?}"
+    );
 }

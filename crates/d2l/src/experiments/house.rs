@@ -18,7 +18,7 @@ use d2l_data::kaggle_house::{Frame, ID, TARGET};
 use d2l_data::{KaggleHouse, PreprocessOptions, Preprocessor};
 use d2l_learner::{
     EpochRecord, Learner, LearnerConfig, LogRmse, LogTargetRmse, Loss, Metric, Model, Observer,
-    Scale, TensorDataset, TrainError,
+    RunDir, Scale, TensorDataset, TrainError,
 };
 use d2l_models::{Init, LinearRegressionConfig, MlpConfig, half_squared_error, squared_error};
 use serde::Serialize;
@@ -309,6 +309,183 @@ pub fn submission_csv(frame: &Frame, prices: &[f64]) -> Result<String, Error> {
     Ok(csv)
 }
 
+/// The house data prepared for training: the preprocessor fitted on train and test features,
+/// the training table (features and targets, log prices for the better recipe) and the test
+/// features.
+pub struct HouseData {
+    /// The fitted preprocessing.
+    pub preprocessor: Preprocessor,
+    table: Table,
+    test_features: Vec<f32>,
+    mean_target: f64,
+}
+
+impl HouseData {
+    /// Preprocesses `data` as `config`'s recipe says.
+    ///
+    /// # Errors
+    /// When a `SalePrice` is missing or not positive (naming the file and line).
+    pub fn prepare(config: &HouseConfig, data: &KaggleHouse) -> Result<Self, Error> {
+        let preprocessor = Preprocessor::fit_with(&[&data.train, &data.test], config.preprocess);
+        let targets: Vec<f32> = data
+            .train
+            .numbers(TARGET)
+            .into_iter()
+            .enumerate()
+            .map(|(row, price)| {
+                let price = price.filter(|p| *p > 0.0).ok_or_else(|| {
+                    Error::Option(format!(
+                        "{}: line {}: {TARGET} must be a positive number",
+                        data.train.path.display(),
+                        row + 2
+                    ))
+                })?;
+                Ok(if config.log_target() {
+                    price.ln()
+                } else {
+                    price
+                } as f32)
+            })
+            .collect::<Result<_, Error>>()?;
+        let mean_target =
+            targets.iter().map(|&t| f64::from(t)).sum::<f64>() / targets.len().max(1) as f64;
+        Ok(Self {
+            table: Table {
+                features: preprocessor.transform(&data.train)?,
+                width: preprocessor.num_features(),
+                targets,
+            },
+            test_features: preprocessor.transform(&data.test)?,
+            preprocessor,
+            mean_target,
+        })
+    }
+
+    /// Number of training rows.
+    pub fn len(&self) -> usize {
+        self.table.targets.len()
+    }
+
+    /// Whether there is no training row.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn trainer<'a>(
+        &self,
+        config: &'a HouseConfig,
+        device: &'a Device,
+        progress: bool,
+    ) -> Trainer<'a> {
+        Trainer {
+            config,
+            device,
+            width: self.table.width,
+            mean_target: self.mean_target,
+            progress,
+        }
+    }
+
+    /// d2l's `k_fold`: a fresh model per fold, trained on the other folds and validated on
+    /// this one. With a run folder, each fold's metrics and curves go to `fold-<i>-*`.
+    pub fn k_fold(
+        &self,
+        config: &HouseConfig,
+        device: &Device,
+        run_dir: Option<&RunDir>,
+        progress: bool,
+    ) -> Result<KFoldReport, Error> {
+        let n = self.len();
+        if config.k > n {
+            return Err(Error::Option(format!(
+                "--k {} exceeds the {n} rows",
+                config.k
+            )));
+        }
+        let trainer = self.trainer(config, device, progress);
+        let mut folds = Vec::with_capacity(config.k);
+        for i in 0..config.k {
+            let (train_rows, valid_rows) = k_fold_rows(n, config.k, i);
+            let train = self.table.dataset(&train_rows, device);
+            let valid = self.table.dataset(&valid_rows, device);
+            let mut log: Box<dyn Observer> = match run_dir {
+                Some(dir) => Box::new(
+                    dir.epoch_log(&format!("fold-{}-", i + 1), "log_rmse", Scale::Log)
+                        .map_err(io_error(dir.path()))?,
+                ),
+                None => Box::new(Silent),
+            };
+            let (_, history) = trainer.fit(&train, Some(&valid), log.as_mut(), None)?;
+            let last = last_epoch(&history)?;
+            let fold = (last.train_metric, last.test_metric.unwrap_or(f64::NAN));
+            if progress {
+                eprintln!(
+                    "fold {}: train log rmse {:.6}, valid log rmse {:.6}",
+                    i + 1,
+                    fold.0,
+                    fold.1
+                );
+            }
+            folds.push(fold);
+        }
+        Ok(KFoldReport { folds })
+    }
+
+    /// Trains the final model on every training row (metrics and curves to `metrics.csv` and
+    /// `curves.svg` of `run_dir`) and predicts the test prices.
+    pub fn final_model(
+        &self,
+        config: &HouseConfig,
+        device: &Device,
+        run_dir: &RunDir,
+        progress: bool,
+    ) -> Result<(Vec<f64>, EpochRecord), Error> {
+        let all: Vec<usize> = (0..self.len()).collect();
+        let train = self.table.dataset(&all, device);
+        let rows = self.test_features.len() / self.table.width.max(1);
+        let test = Tensor::from_data(
+            TensorData::new(self.test_features.clone(), [rows, self.table.width]),
+            device,
+        );
+        let mut log = run_dir
+            .epoch_log("", "log_rmse", Scale::Log)
+            .map_err(io_error(run_dir.path()))?;
+        let (predictions, history) =
+            self.trainer(config, device, progress)
+                .fit(&train, None, &mut log, Some(test))?;
+        let last = last_epoch(&history)?.clone();
+        Ok((predictions.expect("predictions were asked for"), last))
+    }
+}
+
+/// An observer that keeps nothing.
+struct Silent;
+
+impl Observer for Silent {
+    fn on_epoch(&mut self, _: &EpochRecord) -> Result<(), TrainError> {
+        Ok(())
+    }
+}
+
+/// The scores of a K-fold cross-validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KFoldReport {
+    /// `(train, valid)` log-RMSE of each fold after its last epoch.
+    pub folds: Vec<(f64, f64)>,
+}
+
+impl KFoldReport {
+    /// The average training log-RMSE over the folds.
+    pub fn train(&self) -> f64 {
+        self.folds.iter().map(|f| f.0).sum::<f64>() / self.folds.len() as f64
+    }
+
+    /// The average validation log-RMSE over the folds.
+    pub fn valid(&self) -> f64 {
+        self.folds.iter().map(|f| f.1).sum::<f64>() / self.folds.len() as f64
+    }
+}
+
 /// Runs d2l 4.10: K-fold cross-validation, then the final model and its submission.
 pub(crate) fn run(context: &Context<'_>) -> Result<Outcome, Error> {
     let options = context.options;
@@ -318,106 +495,35 @@ pub(crate) fn run(context: &Context<'_>) -> Result<Outcome, Error> {
         .save_config(&config)
         .map_err(io_error(run_dir.path()))?;
     let data = KaggleHouse::load(&options.data_dir())?;
-    let preprocessor = Preprocessor::fit_with(&[&data.train, &data.test], config.preprocess);
+    let prepared = HouseData::prepare(&config, &data)?;
     run_dir
         .write_file(
             "preprocessor.json",
-            serde_json::to_string_pretty(&preprocessor)
+            serde_json::to_string_pretty(&prepared.preprocessor)
                 .expect("a preprocessor serialises")
                 .as_bytes(),
         )
         .map_err(io_error(run_dir.path()))?;
-    let prices: Vec<f64> = data
-        .train
-        .numbers(TARGET)
-        .into_iter()
-        .enumerate()
-        .map(|(row, price)| {
-            price.filter(|p| *p > 0.0).ok_or_else(|| {
-                Error::Option(format!(
-                    "{}: line {}: {TARGET} must be a positive number",
-                    data.train.path.display(),
-                    row + 2
-                ))
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let targets: Vec<f32> = prices
-        .iter()
-        .map(|&p| if config.log_target() { p.ln() } else { p } as f32)
-        .collect();
-    let mean_target = targets.iter().map(|&t| f64::from(t)).sum::<f64>() / targets.len() as f64;
-    let table = Table {
-        features: preprocessor.transform(&data.train)?,
-        width: preprocessor.num_features(),
-        targets,
-    };
     let device = &context.device;
     device.seed(config.learner.seed);
-    let trainer = Trainer {
-        config: &config,
-        device,
-        width: table.width,
-        mean_target,
-        progress: options.progress,
-    };
-    let n = data.train.len();
-    if config.k > n {
-        return Err(Error::Option(format!(
-            "--k {} exceeds the {n} rows",
-            config.k
-        )));
-    }
+    let report = prepared.k_fold(&config, device, Some(run_dir), options.progress)?;
     let mut results = BTreeMap::new();
-    let (mut train_sum, mut valid_sum) = (0.0, 0.0);
-    for i in 0..config.k {
-        let (train_rows, valid_rows) = k_fold_rows(n, config.k, i);
-        let train = table.dataset(&train_rows, device);
-        let valid = table.dataset(&valid_rows, device);
-        let mut log = run_dir
-            .epoch_log(&format!("fold-{}-", i + 1), "log_rmse", Scale::Log)
-            .map_err(io_error(run_dir.path()))?;
-        let (_, history) = trainer.fit(&train, Some(&valid), &mut log, None)?;
-        let last = last_epoch(&history)?;
-        let (train_score, valid_score) = (last.train_metric, last.test_metric.unwrap_or(f64::NAN));
-        if options.progress {
-            eprintln!(
-                "fold {}: train log rmse {train_score:.6}, valid log rmse {valid_score:.6}",
-                i + 1
-            );
-        }
-        results.insert(format!("fold_{}_train_log_rmse", i + 1), train_score);
-        results.insert(format!("fold_{}_valid_log_rmse", i + 1), valid_score);
-        train_sum += train_score;
-        valid_sum += valid_score;
+    for (i, (train, valid)) in report.folds.iter().enumerate() {
+        results.insert(format!("fold_{}_train_log_rmse", i + 1), *train);
+        results.insert(format!("fold_{}_valid_log_rmse", i + 1), *valid);
     }
-    let k = config.k as f64;
-    results.insert("train_log_rmse".to_string(), train_sum / k);
-    results.insert("valid_log_rmse".to_string(), valid_sum / k);
+    results.insert("train_log_rmse".to_string(), report.train());
+    results.insert("valid_log_rmse".to_string(), report.valid());
     if options.progress {
         eprintln!(
             "{}-fold validation: avg train log rmse {:.6}, avg valid log rmse {:.6}",
             config.k,
-            train_sum / k,
-            valid_sum / k
+            report.train(),
+            report.valid()
         );
     }
-
-    // The final model: all of train.csv, then the test predictions.
-    let all: Vec<usize> = (0..n).collect();
-    let train = table.dataset(&all, device);
-    let test_x = preprocessor.transform(&data.test)?;
-    let test_x = Tensor::from_data(
-        TensorData::new(test_x, [data.test.len(), table.width]),
-        device,
-    );
-    let mut log = run_dir
-        .epoch_log("", "log_rmse", Scale::Log)
-        .map_err(io_error(run_dir.path()))?;
-    let (predictions, history) = trainer.fit(&train, None, &mut log, Some(test_x))?;
-    let last = last_epoch(&history)?;
+    let (predictions, last) = prepared.final_model(&config, device, run_dir, options.progress)?;
     results.insert("final_train_log_rmse".to_string(), last.train_metric);
-    let predictions = predictions.expect("predictions were asked for");
     run_dir
         .write_file(
             "submission.csv",
