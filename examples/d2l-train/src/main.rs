@@ -15,13 +15,13 @@ struct Cli {
     /// The experiment to train (see the list below).
     #[arg(default_value = Experiment::DEFAULT.name())]
     experiment: String,
-    /// Passes over the training data [book: 10; weight-decay and house: 100].
+    /// Passes over the training data [book: 10; weight-decay, house: 100; house --recipe better: 400].
     #[arg(long)]
     epochs: Option<usize>,
-    /// Learning rate [book: 0.1; dropout: 0.5; weight-decay: 0.003; house: 5].
+    /// Learning rate [book: 0.1; dropout: 0.5; weight-decay: 0.003; house: 5, better: 0.003].
     #[arg(long)]
     lr: Option<f64>,
-    /// Minibatch size [book: 256; weight-decay: 5; house: 64].
+    /// Minibatch size [book: 256; weight-decay: 5; house: 64, better: 256].
     #[arg(long)]
     batch_size: Option<usize>,
     /// Seed of initialisation, synthetic data and shuffling [default: 42].
@@ -31,23 +31,23 @@ struct Cli {
     /// xavier-normal or torch [book: normal; dropout: torch].
     #[arg(long, value_parser = parse_init)]
     init: Option<Init>,
-    /// weight-decay: train only this λ [book: 0 and 3]; house: Adam's weight decay [0].
+    /// weight-decay: train only this λ [book: 0 and 3]; house: Adam's weight decay [default: 0].
     #[arg(long)]
     weight_decay: Option<f64>,
-    /// house: folds of the cross-validation [5].
+    /// house: folds of the cross-validation [default: 5].
     #[arg(long)]
     k: Option<usize>,
-    /// house: linear or mlp [linear].
+    /// house: linear or mlp [default: linear].
     #[arg(long)]
     model: Option<HouseModel>,
-    /// house --model mlp: hidden units [256].
+    /// house --model mlp: hidden units [default: 256].
     #[arg(long)]
     hidden: Option<usize>,
-    /// house --model mlp: dropout probability after the hidden layer [0.1].
+    /// house --model mlp: dropout probability after the hidden layer [default: 0.1].
     #[arg(long)]
     dropout: Option<f64>,
     /// house: book (d2l 4.10) or better (log prices, log-transformed skewed features, lasso)
-    /// [book].
+    /// [default: book].
     #[arg(long)]
     recipe: Option<HouseRecipe>,
     /// Backend: flex, ndarray or wgpu, among those compiled in [default: $D2L_BACKEND, else

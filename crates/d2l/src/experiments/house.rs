@@ -15,7 +15,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use d2l_data::kaggle_house::{Frame, ID, TARGET};
-use d2l_data::{KaggleHouse, PreprocessOptions, Preprocessor};
+use d2l_data::{DataError, KaggleHouse, PreprocessOptions, Preprocessor};
 use d2l_learner::{
     EpochRecord, Learner, LearnerConfig, LogRmse, LogTargetRmse, Loss, Metric, Model, Observer,
     RunDir, Scale, TensorDataset, TrainError,
@@ -292,12 +292,11 @@ pub fn submission_csv(frame: &Frame, prices: &[f64]) -> Result<String, Error> {
     let ids = frame.numbers(ID);
     let mut csv = format!("{ID},{TARGET}\n");
     for (row, (id, price)) in ids.iter().zip(prices).enumerate() {
-        let id = id.ok_or_else(|| {
-            Error::Option(format!(
-                "{}: row {} has no Id",
-                frame.path.display(),
-                row + 2
-            ))
+        let id = id.ok_or_else(|| DataError::Csv {
+            path: frame.path.clone(),
+            line: row as u64 + 2,
+            column: Some(ID.to_string()),
+            message: "the row has no Id".to_string(),
         })?;
         if !price.is_finite() {
             return Err(Error::Train(TrainError::Observer(format!(
@@ -333,12 +332,11 @@ impl HouseData {
             .into_iter()
             .enumerate()
             .map(|(row, price)| {
-                let price = price.filter(|p| *p > 0.0).ok_or_else(|| {
-                    Error::Option(format!(
-                        "{}: line {}: {TARGET} must be a positive number",
-                        data.train.path.display(),
-                        row + 2
-                    ))
+                let price = price.filter(|p| *p > 0.0).ok_or_else(|| DataError::Csv {
+                    path: data.train.path.clone(),
+                    line: row as u64 + 2,
+                    column: Some(TARGET.to_string()),
+                    message: "the sale price must be a positive number".to_string(),
                 })?;
                 Ok(if config.log_target() {
                     price.ln()
@@ -551,6 +549,32 @@ mod tests {
         assert_eq!(
             (train[0], *train.last().unwrap(), train.len()),
             (0, 1167, 1168)
+        );
+    }
+
+    #[test]
+    fn a_missing_sale_price_is_an_error_naming_file_line_and_column() {
+        let columns = d2l_data::kaggle_house::COLUMNS;
+        let mut row: Vec<String> = columns.iter().map(|_| "NA".to_string()).collect();
+        row[0] = "1".to_string();
+        let csv = format!("{}\n{}\n", columns.join(","), row.join(","));
+        let path = std::path::Path::new("somewhere/train.csv");
+        let train = Frame::parse(path, csv.as_bytes(), &columns).unwrap();
+        let test = Frame::parse(
+            path,
+            format!("{}\n", columns[..80].join(",")).as_bytes(),
+            &columns[..80],
+        )
+        .unwrap();
+        let options = super::super::RunOptions::new(super::super::Experiment::House);
+        let config = HouseConfig::new(&options, "flex");
+        let err = HouseData::prepare(&config, &KaggleHouse { train, test })
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("somewhere/train.csv") && err.contains('2') && err.contains("SalePrice"),
+            "{err}"
         );
     }
 
