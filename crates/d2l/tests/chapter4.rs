@@ -2,30 +2,18 @@
 //! The chapter-4 experiments that do not classify Fashion-MNIST, end to end: weight decay
 //! (d2l 4.5), numerical stability (4.8) and the Kaggle house prices (4.10).
 
+mod common;
+
+use common::{options, run_serial};
 use d2l::Backend;
-use d2l::experiments::{Experiment, HouseModel, HouseRecipe, RunOptions, Summary, run};
-
-/// Runs share the backend's random number generator (seeded per run), so they are serialised:
-/// each seeded run then draws the same numbers as it does alone, and its result is the one
-/// `cargo xtask train` reports.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn run_serial(options: &RunOptions) -> Result<Summary, d2l::experiments::Error> {
-    let _alone = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    run(options)
-}
+use d2l::experiments::{Experiment, HouseModel, HouseRecipe, RunOptions, Summary};
 
 fn train(
     experiment: Experiment,
     edit: impl FnOnce(&mut RunOptions),
 ) -> (Summary, tempfile::TempDir) {
     let runs = tempfile::tempdir().unwrap();
-    let mut options = RunOptions::new(experiment);
-    options.backend = Some(Backend::Flex);
-    options.runs_dir = runs.path().to_path_buf();
-    options.progress = false;
+    let mut options = options(experiment, Backend::Flex, &runs);
     edit(&mut options);
     (run_serial(&options).unwrap(), runs)
 }

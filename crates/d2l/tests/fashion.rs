@@ -8,29 +8,12 @@
 //! acceptance bars are 0.82, 0.845 and 0.855; runs are seeded (42), so these are the same
 //! numbers every time on a given backend and CPU.
 
+mod common;
+
+use common::{options, run_serial};
 use d2l::Backend;
-use d2l::experiments::{Experiment, RunOptions, Summary, run};
+use d2l::experiments::{Experiment, Summary};
 use d2l::models::Init;
-
-/// Runs share the backend's random number generator (seeded per run), so they are serialised:
-/// each seeded run then draws the same numbers as it does alone, and its result is the one
-/// `cargo xtask train` reports.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn run_serial(options: &RunOptions) -> Result<Summary, d2l::experiments::Error> {
-    let _alone = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    run(options)
-}
-
-fn options(experiment: Experiment, backend: Backend, runs: &tempfile::TempDir) -> RunOptions {
-    let mut options = RunOptions::new(experiment);
-    options.backend = Some(backend);
-    options.runs_dir = runs.path().to_path_buf();
-    options.progress = false;
-    options
-}
 
 fn check_book_accuracy(experiment: Experiment, backend: Backend, bar: f64) -> Summary {
     let runs = tempfile::tempdir().unwrap();
