@@ -108,7 +108,7 @@ pub struct HouseConfig {
     /// Adam's weight decay (an L2 term on every parameter's gradient, PyTorch's
     /// `weight_decay`).
     pub weight_decay: f64,
-    /// The L1 penalty of the better recipe's lasso.
+    /// The L1 penalty of the better recipe's lasso (linear model only).
     pub l1: f64,
     /// Changes to d2l's preprocessing.
     pub preprocess: PreprocessOptions,
@@ -135,16 +135,18 @@ impl HouseConfig {
                     .with_epochs(400),
             ),
         };
+        let model = o.model.unwrap_or(HouseModel::Linear);
         Self {
             experiment: options.experiment.name().to_string(),
             backend: backend.to_string(),
             recipe,
-            model: o.model.unwrap_or(HouseModel::Linear),
+            model,
             k: o.k.unwrap_or(5),
             hidden: o.hidden.unwrap_or(256),
             dropout: o.dropout.unwrap_or(0.1),
             weight_decay: o.weight_decay.unwrap_or(0.0),
-            l1,
+            // The lasso penalty belongs to the linear model.
+            l1: if model == HouseModel::Linear { l1 } else { 0.0 },
             preprocess,
             learner: o.apply(defaults),
         }

@@ -225,6 +225,12 @@ impl Overrides {
                     .join(", ")
             )));
         }
+        if (self.hidden.is_some() || self.dropout.is_some()) && self.model != Some(HouseModel::Mlp)
+        {
+            return Err(Error::Option(
+                "--hidden and --dropout shape the MLP: add --model mlp".to_string(),
+            ));
+        }
         let out_of_range = |message: String| Err(Error::Option(message));
         if self.batch_size == Some(0) {
             return out_of_range("--batch-size must be at least 1".to_string());
@@ -484,8 +490,18 @@ mod tests {
         assert!(init.check(Experiment::House).is_err());
         let dropout = Overrides {
             dropout: Some(1.0),
+            model: Some(HouseModel::Mlp),
             ..Overrides::default()
         };
         assert!(dropout.check(Experiment::House).is_err());
+        let linear_hidden = Overrides {
+            hidden: Some(64),
+            ..Overrides::default()
+        };
+        let message = linear_hidden
+            .check(Experiment::House)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("--model mlp"), "{message}");
     }
 }
