@@ -155,13 +155,17 @@ impl<'a, T: Targets> Learner<'a, T> {
         for epoch in 1..=config.epochs {
             let start = Instant::now();
             let bar = self.progress_bar(epoch, batches);
-            let mut sums = BatchSums::new();
+            let mut loss_sums = BatchSums::new();
+            // The running metric, unless it is measured after the epoch instead.
+            let mut metric_sums = (!self.evaluate_train).then(BatchSums::new);
             for (inputs, targets) in train.shuffled_batches(config.batch_size, &mut rng) {
                 let targets = targets.autodiff();
                 let output = model.forward(inputs.autodiff());
                 let losses = self.loss.forward(output.clone(), targets.clone());
-                let metric = self.metric.batch_sum(output.detach(), targets);
-                sums.push([losses.clone().detach().sum(), metric]);
+                if let Some(sums) = &mut metric_sums {
+                    sums.push([self.metric.batch_sum(output.detach(), targets)]);
+                }
+                loss_sums.push([losses.clone().detach().sum()]);
                 let objective = match model.penalty() {
                     Some(penalty) => losses + penalty,
                     None => losses,
@@ -170,7 +174,7 @@ impl<'a, T: Targets> Learner<'a, T> {
                 bar.inc(1);
             }
             bar.finish_and_clear();
-            let rows = sums.read()?;
+            let rows = loss_sums.read()?;
             if let Some(at) = rows.iter().position(|row| !row[0].is_finite()) {
                 let size = config.batch_size.min(train.len() - at * config.batch_size);
                 return Err(TrainError::Diverged {
@@ -182,13 +186,14 @@ impl<'a, T: Targets> Learner<'a, T> {
             }
             let n = train.len();
             let loss_sum: f64 = rows.iter().map(|row| row[0]).sum();
-            let metric_sum: f64 = rows.iter().map(|row| row[1]).sum();
             let eval_batch = config.batch_size.max(EVAL_BATCH);
             let valid = model.valid();
-            let train_metric = if self.evaluate_train {
-                evaluate(&valid, train, self.metric, eval_batch)?
-            } else {
-                self.metric.finish(metric_sum, n)
+            let train_metric = match metric_sums {
+                Some(sums) => {
+                    let metric_sum: f64 = sums.read()?.iter().map(|row| row[0]).sum();
+                    self.metric.finish(metric_sum, n)
+                }
+                None => evaluate(&valid, train, self.metric, eval_batch)?,
             };
             let test_metric = test
                 .map(|test| evaluate(&valid, test, self.metric, eval_batch))

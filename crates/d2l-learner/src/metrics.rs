@@ -88,7 +88,7 @@ impl Metric<Tensor<2>> for LogTargetRmse {
     }
 
     fn finish(&self, sum: f64, n: usize) -> f64 {
-        (sum / n as f64).sqrt()
+        LogRmse.finish(sum, n)
     }
 }
 
