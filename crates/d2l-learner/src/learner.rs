@@ -5,7 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::time::Instant;
 
-use crate::data::{TensorDataset, seeded_rng};
+use crate::data::{TensorDataset, prefetch, seeded_rng};
 use crate::metrics::{BatchSums, Metric};
 use crate::{Loss, Model, Targets, Updater};
 
@@ -91,6 +91,9 @@ pub struct Learner<'a, T> {
 /// small the training batches (the result is the same; fewer, larger products are faster).
 const EVAL_BATCH: usize = 2048;
 
+/// How many training batches are gathered ahead of the one being trained.
+const PREFETCH: usize = 2;
+
 impl<'a, T: Targets> Learner<'a, T> {
     /// A learner with progress bars on (they hide themselves when stderr is not a terminal).
     pub fn new(
@@ -155,24 +158,30 @@ impl<'a, T: Targets> Learner<'a, T> {
         for epoch in 1..=config.epochs {
             let start = Instant::now();
             let bar = self.progress_bar(epoch, batches);
-            let mut loss_sums = BatchSums::new();
-            // The running metric, unless it is measured after the epoch instead.
-            let mut metric_sums = (!self.evaluate_train).then(BatchSums::new);
-            for (inputs, targets) in train.shuffled_batches(config.batch_size, &mut rng) {
-                let targets = targets.autodiff();
-                let output = model.forward(inputs.autodiff());
-                let losses = self.loss.forward(output.clone(), targets.clone());
-                if let Some(sums) = &mut metric_sums {
-                    sums.push([self.metric.batch_sum(output.detach(), targets)]);
+            let shuffled = train.shuffled_batches(config.batch_size, &mut rng);
+            let (trained, loss_sums, metric_sums) = prefetch(shuffled, PREFETCH, |batches| {
+                let mut model = model;
+                let mut loss_sums = BatchSums::new();
+                // The running metric, unless it is measured after the epoch instead.
+                let mut metric_sums = (!self.evaluate_train).then(BatchSums::new);
+                for (inputs, targets) in batches {
+                    let targets = targets.autodiff();
+                    let output = model.forward(inputs.autodiff());
+                    let losses = self.loss.forward(output.clone(), targets.clone());
+                    if let Some(sums) = &mut metric_sums {
+                        sums.push([self.metric.batch_sum(output.detach(), targets)]);
+                    }
+                    loss_sums.push([losses.clone().detach().sum()]);
+                    let objective = match model.penalty() {
+                        Some(penalty) => losses + penalty,
+                        None => losses,
+                    };
+                    model = self.updater.step(model, objective, config.lr);
+                    bar.inc(1);
                 }
-                loss_sums.push([losses.clone().detach().sum()]);
-                let objective = match model.penalty() {
-                    Some(penalty) => losses + penalty,
-                    None => losses,
-                };
-                model = self.updater.step(model, objective, config.lr);
-                bar.inc(1);
-            }
+                (model, loss_sums, metric_sums)
+            });
+            model = trained;
             bar.finish_and_clear();
             let rows = loss_sums.read()?;
             if let Some(at) = rows.iter().position(|row| !row[0].is_finite()) {

@@ -47,7 +47,9 @@ impl<T, F: Fn(Tensor<2>, T) -> Tensor<1>> Loss<T> for F {
 
 /// The targets of a dataset, indexed along their first dimension: class indices
 /// (`Tensor<1, Int>`) or regression targets (`Tensor<2>`).
-pub trait Targets: Clone {
+///
+/// `Send + Sync`, as tensors are: the Learner gathers batches on another thread.
+pub trait Targets: Clone + Send + Sync {
     /// Number of examples.
     fn len(&self) -> usize;
     /// Whether there is no example.

@@ -14,12 +14,14 @@
 //! ```
 
 pub mod init;
+pub mod layers;
 pub mod linear;
 pub mod mlp;
 pub mod ops;
 pub mod softmax;
 
 pub use init::Init;
+pub use layers::Dropout;
 pub use linear::{LinearRegression, LinearRegressionConfig, LinearRegressionScratch};
 pub use mlp::{Mlp, MlpConfig, MlpScratch};
 pub use ops::{

@@ -4,11 +4,12 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, DropoutConfig, Linear, Relu};
+use burn::nn::{Linear, Relu};
 use burn::tensor::{Device, Tensor};
 use d2l_learner::Model;
 
 use crate::init::Init;
+use crate::layers::Dropout;
 use crate::ops::{dropout, relu};
 
 /// The shape, dropout and initialisation of an MLP, with d2l 4.2's defaults (784-256-10,
@@ -90,7 +91,8 @@ impl MlpConfig {
         }
     }
 
-    /// The concise model (d2l 4.3, 4.6): Burn `Linear`, `Relu` and `Dropout` layers.
+    /// The concise model (d2l 4.3, 4.6): Burn `Linear` and `Relu` layers, and this crate's
+    /// [`Dropout`] layer.
     ///
     /// # Panics
     /// As [`init_scratch`](Self::init_scratch).
@@ -102,7 +104,7 @@ impl MlpConfig {
                 .map(|w| self.init.linear(w[0], w[1], device))
                 .collect(),
             dropouts: (0..self.hidden.len())
-                .map(|i| DropoutConfig::new(self.dropout_after(i)).init())
+                .map(|i| Dropout::new(self.dropout_after(i)))
                 .collect(),
             activation: Relu::new(),
         }
@@ -140,7 +142,7 @@ impl Model for MlpScratch {
     }
 }
 
-/// A concise MLP: `Linear`, `Relu` and `Dropout` layers.
+/// A concise MLP: `Linear`, `Relu` and [`Dropout`] layers.
 #[derive(Module, Debug)]
 pub struct Mlp {
     /// The fully connected layers, input side first.
@@ -181,10 +183,7 @@ mod tests {
                     bias: Some(Param::from_tensor(b.val())),
                 })
                 .collect(),
-            dropouts: dropout
-                .iter()
-                .map(|&p| DropoutConfig::new(p).init())
-                .collect(),
+            dropouts: dropout.iter().map(|&p| Dropout::new(p)).collect(),
             activation: Relu::new(),
         }
     }
@@ -216,7 +215,7 @@ mod tests {
     }
 
     /// The dropout models evaluate deterministically in validation mode, and differently from
-    /// training mode, for both the hand-written and Burn's dropout.
+    /// training mode, for both the hand-written dropout and the `Dropout` layer.
     #[test]
     fn dropout_is_off_in_evaluation_and_on_in_training() {
         let device = Device::flex().autodiff();
@@ -246,6 +245,8 @@ mod tests {
         ] {
             assert_ne!(train, eval_a, "training mode drops units");
         }
+        // That both drop the same units under the same seed is checked in
+        // `tests/seeded_dropout.rs`, alone in its process.
     }
 
     #[test]

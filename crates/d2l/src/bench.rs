@@ -75,7 +75,7 @@ pub struct Ratios {
     pub softmax_epoch: f64,
     /// MLP epoch time ratio.
     pub mlp_epoch: f64,
-    /// Dropout-MLP epoch time ratio (Burn's `Dropout` against `nn.Dropout`).
+    /// Dropout-MLP epoch time ratio (the `Dropout` layer against `nn.Dropout`).
     pub dropout_epoch: f64,
     /// Dropout-MLP from scratch epoch time ratio (hand-written dropout on both sides).
     pub dropout_scratch_epoch: f64,

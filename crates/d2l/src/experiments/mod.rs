@@ -44,7 +44,7 @@ pub enum Experiment {
     WeightDecay,
     /// d2l 4.6: dropout from scratch in a 784-256-256-10 MLP.
     DropoutScratch,
-    /// d2l 4.6: the same network with Burn's `Dropout`.
+    /// d2l 4.6: the same network from layers (Burn's `Linear` and `Relu`, d2l-models' `Dropout`).
     Dropout,
     /// d2l 4.8: vanishing and exploding gradients, and the symmetry of equal initialisation.
     NumericalStability,
