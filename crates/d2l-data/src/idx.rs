@@ -5,6 +5,7 @@
 //! the datasets here.
 
 use flate2::read::MultiGzDecoder;
+use libdeflater::Decompressor;
 use std::io::Read;
 use std::path::Path;
 
@@ -36,14 +37,25 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Decompresses a gzip stream read from `path` (named in errors).
+///
+/// A file of one gzip member, the usual case, is decompressed in one call by libdeflate into a
+/// buffer of the size its trailer states; anything else (several members, a damaged or
+/// truncated stream) goes through flate2's streaming decoder, whose error says what is wrong.
 pub fn gunzip(path: &Path, compressed: &[u8]) -> Result<Vec<u8>> {
-    // The gzip trailer holds the decompressed size modulo 2^32: a good capacity hint.
-    let hint = compressed
+    // The gzip trailer holds the decompressed size modulo 2^32.
+    let stated = compressed
         .len()
         .checked_sub(4)
-        .map(|at| u32::from_le_bytes(compressed[at..].try_into().expect("4 bytes")) as usize)
-        .unwrap_or(0);
-    let mut out = Vec::with_capacity(hint.min(1 << 30));
+        .map(|at| u32::from_le_bytes(compressed[at..].try_into().expect("4 bytes")) as usize);
+    if let Some(size) = stated.filter(|&size| size <= MAX_ONE_CALL) {
+        let mut out = vec![0u8; size];
+        if let Ok(written) = Decompressor::new().gzip_decompress(compressed, &mut out)
+            && written == size
+        {
+            return Ok(out);
+        }
+    }
+    let mut out = Vec::with_capacity(stated.unwrap_or(0).min(MAX_ONE_CALL));
     MultiGzDecoder::new(compressed)
         .read_to_end(&mut out)
         .map_err(|source| DataError::Gzip {
@@ -52,6 +64,9 @@ pub fn gunzip(path: &Path, compressed: &[u8]) -> Result<Vec<u8>> {
         })?;
     Ok(out)
 }
+
+/// The largest content decompressed in one call (a damaged trailer may state up to 4 GiB).
+const MAX_ONE_CALL: usize = 1 << 30;
 
 /// Parses IDX bytes (already decompressed) that were read from `path`.
 ///
@@ -221,11 +236,29 @@ mod tests {
         let m = read_maybe_gz(&corrupt).unwrap_err().to_string();
         assert!(m.contains("corrupt.gz"), "message was: {m}");
 
+        // Damage in the middle, with the trailer intact: the checksum of the content fails.
+        let mut damaged = gz(&(0..50_000u32).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>());
+        let middle = damaged.len() / 2;
+        damaged[middle] ^= 0x55;
+        let m = gunzip(Path::new("damaged.gz"), &damaged).unwrap_err().to_string();
+        assert!(m.contains("damaged.gz"), "message was: {m}");
+
         let missing = dir.path().join("missing.gz");
         let m = read_maybe_gz(&missing).unwrap_err().to_string();
         assert!(
             m.contains("missing.gz") && m.contains("cannot read"),
             "message was: {m}"
         );
+    }
+
+    #[test]
+    fn a_file_of_several_gzip_members_is_their_concatenation() {
+        let mut two = gz(b"first ");
+        two.extend(gz(b"and second"));
+        assert_eq!(
+            gunzip(Path::new("two.gz"), &two).unwrap(),
+            b"first and second"
+        );
+        assert_eq!(gunzip(Path::new("empty.gz"), &gz(b"")).unwrap(), b"");
     }
 }
