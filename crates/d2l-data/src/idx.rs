@@ -237,10 +237,14 @@ mod tests {
         assert!(m.contains("corrupt.gz"), "message was: {m}");
 
         // Damage in the middle, with the trailer intact: the checksum of the content fails.
-        let mut damaged = gz(&(0..50_000u32).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>());
+        let mut damaged = gz(&(0..50_000u32)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect::<Vec<_>>());
         let middle = damaged.len() / 2;
         damaged[middle] ^= 0x55;
-        let m = gunzip(Path::new("damaged.gz"), &damaged).unwrap_err().to_string();
+        let m = gunzip(Path::new("damaged.gz"), &damaged)
+            .unwrap_err()
+            .to_string();
         assert!(m.contains("damaged.gz"), "message was: {m}");
 
         let missing = dir.path().join("missing.gz");

@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 
 use crate::ops::dropout;
 
-/// Dropout as a layer (d2l 4.6.2's `nn.Dropout(p)`): [`dropout`](crate::ops::dropout) with a
+/// Dropout as a layer (d2l 4.6.2's `nn.Dropout(p)`): [`dropout`] with a
 /// fixed probability, active on an autodiff device and the identity elsewhere, so a model's
 /// `valid()` copy evaluates without it.
 ///
