@@ -164,7 +164,7 @@ impl<T: Targets> TensorDataset<T> {
 
 /// Runs `consume` over `batches`, which another thread produces up to `depth` batches ahead.
 ///
-/// Gathering a shuffled batch is a random read of the whole split (a fifth of a softmax
+/// Gathering a shuffled batch is a random read of the whole split (a third of a softmax
 /// regression epoch on the CPU); ahead of time, on a second core, it costs the training loop
 /// nothing. The batches arrive in the order `batches` yields them. When `consume` returns
 /// early the producer stops at its next batch; a panic in the producer ends the batches early
