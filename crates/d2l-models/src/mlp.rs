@@ -167,12 +167,10 @@ impl Model for Mlp {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use burn::tensor::Distribution;
-
-    fn scratch_as_concise(scratch: &MlpScratch, dropout: &[f64]) -> Mlp {
+impl From<&MlpScratch> for Mlp {
+    /// The same network as layers: each weight and bias of `scratch` in a `Linear` (new
+    /// parameters holding the same values), and the same dropout after each hidden layer.
+    fn from(scratch: &MlpScratch) -> Self {
         Mlp {
             layers: scratch
                 .weights
@@ -183,10 +181,16 @@ mod tests {
                     bias: Some(Param::from_tensor(b.val())),
                 })
                 .collect(),
-            dropouts: dropout.iter().map(|&p| Dropout::new(p)).collect(),
+            dropouts: scratch.dropout.iter().map(|&p| Dropout::new(p)).collect(),
             activation: Relu::new(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Distribution;
 
     #[test]
     fn shapes_follow_the_config() {
@@ -205,7 +209,7 @@ mod tests {
     fn scratch_and_concise_agree_given_the_same_parameters() {
         let device = Device::flex();
         let scratch = MlpConfig::new().init_scratch(&device);
-        let concise = scratch_as_concise(&scratch, &[0.0]);
+        let concise = Mlp::from(&scratch);
         let x = Tensor::<2>::random([4, 784], Distribution::Default, &device);
         let diff = (scratch.forward(x.clone()) - concise.forward(x))
             .abs()
@@ -222,7 +226,7 @@ mod tests {
         let config = MlpConfig::dropout_book();
         let x = Tensor::<2>::random([8, 784], Distribution::Default, &device);
         let scratch = config.init_scratch(&device);
-        let concise = scratch_as_concise(&scratch, &config.dropout);
+        let concise = Mlp::from(&scratch);
         let outputs = |model: &dyn Fn(Tensor<2>) -> Tensor<2>, x: Tensor<2>| {
             model(x).try_to_vec_as::<f32>().unwrap()
         };

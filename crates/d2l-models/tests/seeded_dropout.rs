@@ -2,8 +2,7 @@
 //! it and compare masks, so they are one test, alone in this test binary (tests running beside
 //! it in the same process would draw from the generator between a seed and its use).
 
-use burn::module::{Module, Param};
-use burn::nn::{Linear, Relu};
+use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use d2l_learner::Model;
 use d2l_models::{Dropout, Mlp, MlpConfig, dropout};
@@ -29,19 +28,7 @@ fn the_same_seed_drops_the_same_units() {
     // The scratch and concise dropout MLPs with the same parameters: the same training output.
     let config = MlpConfig::dropout_book();
     let scratch = config.init_scratch(&device);
-    let concise = Mlp {
-        layers: scratch
-            .weights
-            .iter()
-            .zip(&scratch.biases)
-            .map(|(w, b)| Linear {
-                weight: Param::from_tensor(w.val()),
-                bias: Some(Param::from_tensor(b.val())),
-            })
-            .collect(),
-        dropouts: config.dropout.iter().map(|&p| Dropout::new(p)).collect(),
-        activation: Relu::new(),
-    };
+    let concise = Mlp::from(&scratch);
     let inputs = Tensor::<2>::random([8, 784], Distribution::Default, &device);
     device.seed(3);
     let from_scratch = values(scratch.forward(inputs.clone()));
