@@ -8,9 +8,10 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::checksum::verify_sha256;
-use crate::idx::{parse_idx, read_maybe_gz};
+use crate::cache::{Cache, read_verified};
+use crate::idx::parse_idx;
 use crate::{DataError, Result};
 
 /// Height and width of an image.
@@ -71,10 +72,11 @@ pub const FILES: [FileSpec; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_
 /// The name of the dataset's folder under the data directory.
 pub const DIR_NAME: &str = "fashion-mnist";
 
-/// One split (train or test): images as one contiguous buffer of bytes, labels as bytes.
+/// One split (train or test): images as one contiguous buffer of bytes, shared (cloning a
+/// split does not copy its pixels), labels as bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split {
-    images: Vec<u8>,
+    images: Arc<Vec<u8>>,
     labels: Vec<u8>,
 }
 
@@ -85,7 +87,10 @@ impl Split {
     pub fn new(images: Vec<u8>, labels: Vec<u8>) -> Option<Self> {
         let consistent = images.len() == labels.len() * IMAGE_PIXELS
             && labels.iter().all(|&l| (l as usize) < NUM_CLASSES);
-        consistent.then_some(Self { images, labels })
+        consistent.then_some(Self {
+            images: Arc::new(images),
+            labels,
+        })
     }
 
     /// Number of examples.
@@ -113,11 +118,17 @@ impl Split {
         &self.labels
     }
 
+    /// All pixels, `IMAGE_PIXELS` per image, shared with the split: a dataset can gather its
+    /// batches from them without a copy of the split.
+    pub fn pixels(&self) -> Arc<Vec<u8>> {
+        Arc::clone(&self.images)
+    }
+
     /// The first `n` examples (all of them when `n` exceeds the length).
     pub fn head(&self, n: usize) -> Split {
         let n = n.min(self.len());
         Split {
-            images: self.images[..n * IMAGE_PIXELS].to_vec(),
+            images: Arc::new(self.images[..n * IMAGE_PIXELS].to_vec()),
             labels: self.labels[..n].to_vec(),
         }
     }
@@ -128,40 +139,20 @@ impl Split {
     /// - images: `[n, 784]`, f32 pixels scaled to `[0, 1]`
     /// - labels: `[n]`, class indices
     pub fn to_tensors(&self, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
-        let (mut blocks, labels) = self.to_tensor_blocks(device, self.len().max(1));
-        (blocks.pop().expect("one block"), labels)
+        let images = Tensor::from_data(
+            TensorData::new(scaled_pixels(&self.images), [self.len(), IMAGE_PIXELS]),
+            device,
+        );
+        (images, self.labels_tensor(device))
     }
 
-    /// Like [`to_tensors`](Self::to_tensors), with the images in consecutive blocks of
-    /// `rows_per_block` rows (the last may be shorter), for devices that limit the size of one
-    /// buffer.
+    /// The labels as a tensor on `device`.
     ///
     /// # Shapes
-    /// - each image block: `[rows, 784]`
-    /// - labels: `[n]`
-    pub fn to_tensor_blocks(
-        &self,
-        device: &Device,
-        rows_per_block: usize,
-    ) -> (Vec<Tensor<2>>, Tensor<1, Int>) {
-        assert!(rows_per_block > 0, "blocks need rows");
-        let blocks = self
-            .images
-            .chunks(rows_per_block * IMAGE_PIXELS)
-            .map(|block| {
-                let rows = block.len() / IMAGE_PIXELS;
-                Tensor::from_data(
-                    TensorData::new(scaled_pixels(block), [rows, IMAGE_PIXELS]),
-                    device,
-                )
-            })
-            .collect();
+    /// - `[n]`, class indices
+    pub fn labels_tensor(&self, device: &Device) -> Tensor<1, Int> {
         let labels: Vec<i64> = self.labels.iter().map(|&l| i64::from(l)).collect();
-        let n = self.len();
-        (
-            blocks,
-            Tensor::from_data(TensorData::new(labels, [n]), device),
-        )
+        Tensor::from_data(TensorData::new(labels, [self.len()]), device)
     }
 }
 
@@ -175,17 +166,24 @@ pub struct FashionMnist {
 }
 
 impl FashionMnist {
-    /// Loads the four files from `data_dir/fashion-mnist/`, verifying checksums and headers.
+    /// Loads the four files from `data_dir/fashion-mnist/`, verifying checksums and headers,
+    /// through the cache of decompressed copies beside them (see [`crate::cache`]).
     ///
     /// The files are read, decompressed and hashed on two threads.
     pub fn load(data_dir: &Path) -> Result<Self> {
+        Self::load_with(data_dir, Cache::Use)
+    }
+
+    /// Like [`load`](Self::load), with or without the cache of decompressed copies.
+    pub fn load_with(data_dir: &Path, cache: Cache) -> Result<Self> {
         let dir = data_dir.join(DIR_NAME);
         let path = |spec: FileSpec| dir.join(spec.name);
         // The training images are most of the work: one thread for them, one for the rest.
         let (train_images, rest) = std::thread::scope(|scope| {
-            let images = scope.spawn(|| read_verified(&path(TRAIN_IMAGES), TRAIN_IMAGES.sha256));
+            let images =
+                scope.spawn(|| read_verified(&path(TRAIN_IMAGES), TRAIN_IMAGES.sha256, cache));
             let rest = [TRAIN_LABELS, TEST_IMAGES, TEST_LABELS]
-                .map(|spec| read_verified(&path(spec), spec.sha256));
+                .map(|spec| read_verified(&path(spec), spec.sha256, cache));
             (images.join().expect("the reading thread panicked"), rest)
         });
         let [train_labels, test_images, test_labels] = rest;
@@ -202,27 +200,9 @@ impl FashionMnist {
     }
 }
 
-/// `pixels / 255` as f32, converted on two threads (the conversion is memory-bound).
+/// `pixels / 255` as f32 (d2l's `ToTensor`).
 fn scaled_pixels(pixels: &[u8]) -> Vec<f32> {
-    let mut out = vec![0f32; pixels.len()];
-    let half = pixels.len() / 2;
-    let (low, high) = out.split_at_mut(half);
-    let convert = |from: &[u8], to: &mut [f32]| {
-        for (t, &p) in to.iter_mut().zip(from) {
-            *t = f32::from(p) / 255.0;
-        }
-    };
-    std::thread::scope(|scope| {
-        scope.spawn(|| convert(&pixels[..half], low));
-        convert(&pixels[half..], high);
-    });
-    out
-}
-
-fn read_verified(path: &Path, sha256: &str) -> Result<Vec<u8>> {
-    let bytes = read_maybe_gz(path)?;
-    verify_sha256(path, "decompressed content", &bytes, sha256)?;
-    Ok(bytes)
+    pixels.iter().map(|&p| f32::from(p) / 255.0).collect()
 }
 
 fn split(images: (&PathBuf, Vec<u8>), labels: (&PathBuf, Vec<u8>)) -> Result<Split> {
@@ -289,8 +269,5 @@ mod tests {
         assert_eq!(x[1], 1.0);
         assert!((x[IMAGE_PIXELS] - 0.2).abs() < 1e-6);
         assert_eq!(y.try_to_vec_as::<i64>().unwrap(), vec![1, 2]);
-        let (blocks, _) = split.to_tensor_blocks(&Device::flex(), 1);
-        assert_eq!(blocks.len(), 2);
-        assert_eq!(blocks[1].dims(), [1, IMAGE_PIXELS]);
     }
 }

@@ -17,12 +17,14 @@
 //! # Ok::<(), d2l_data::DataError>(())
 //! ```
 
+pub mod cache;
 pub mod checksum;
 mod error;
 pub mod fashion_mnist;
 pub mod idx;
 pub mod kaggle_house;
 
+pub use cache::Cache;
 pub use error::{DataError, Result};
 pub use fashion_mnist::{CLASS_NAMES, FashionMnist, IMAGE_PIXELS, NUM_CLASSES, Split};
 pub use kaggle_house::{KaggleHouse, PreprocessOptions, Preprocessor};

@@ -1,7 +1,8 @@
 //! The shipped Fashion-MNIST files, and what the loader says about damaged copies of them.
 
+use d2l_data::cache::CACHE_DIR;
 use d2l_data::fashion_mnist::{DIR_NAME, FILES, TEST_LABELS, TRAIN_IMAGES};
-use d2l_data::{FashionMnist, NUM_CLASSES, data_dir};
+use d2l_data::{Cache, FashionMnist, NUM_CLASSES, data_dir};
 use flate2::{Compression, write::GzEncoder};
 use std::io::Write;
 use std::path::Path;
@@ -33,6 +34,22 @@ fn the_shipped_files_hold_60000_and_10000_balanced_examples() {
     }
     // The first training image is an ankle boot (label 9), as in d2l's figure 3.5.
     assert_eq!(data.train.label(0), 9);
+}
+
+#[test]
+fn loads_through_the_cache_give_the_same_splits_as_inflating() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dataset(dir.path());
+    let inflated = FashionMnist::load_with(dir.path(), Cache::Off).unwrap();
+    assert!(!dir.path().join(DIR_NAME).join(CACHE_DIR).exists());
+    let first = FashionMnist::load(dir.path()).unwrap(); // writes the copies
+    let copies = std::fs::read_dir(dir.path().join(DIR_NAME).join(CACHE_DIR)).unwrap();
+    assert_eq!(copies.count(), FILES.len());
+    let cached = FashionMnist::load(dir.path()).unwrap(); // reads them
+    for data in [first, cached] {
+        assert_eq!(data.train, inflated.train);
+        assert_eq!(data.test, inflated.test);
+    }
 }
 
 #[test]

@@ -1,26 +1,61 @@
-//! An in-memory dataset kept as tensors, and its batches.
+//! An in-memory dataset, and its batches.
 //!
-//! A split lives on the device as one tensor of features and one of targets; a batch is a
-//! `select` (shuffled) or a `narrow` (in order) of them: no per-example work in the hot loop.
+//! A split's features are one tensor on the device, or bytes on the host (pixels) that each
+//! batch turns into floats as it is gathered; its targets are a tensor on the device. A batch
+//! is a `select` (shuffled) or a `narrow` (in order): no per-example work in the hot loop.
 //! [`prefetch`] gathers the next batches on another thread while the current one trains.
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use std::sync::Arc;
 
 use crate::Targets;
 
-/// Features and targets of one split, as tensors on one device.
+/// Features and targets of one split.
 ///
-/// The features are one tensor, or several consecutive row blocks of the same height where a
-/// device limits the size of one buffer (software Vulkan allows about 128 MiB): a batch is
-/// gathered from whichever blocks hold its rows.
+/// The features live on the device as one tensor ([`new`](Self::new)), or on the host as
+/// bytes ([`from_bytes`](Self::from_bytes)): a batch of bytes is gathered and divided into
+/// floats on the host, then sent to the device, so the split never exists in full as floats
+/// (a quarter of the memory, nothing to convert when loading, and no device buffer limit).
 #[derive(Debug, Clone)]
 pub struct TensorDataset<T> {
-    chunks: Vec<Tensor<2>>,
-    chunk_rows: usize,
+    features: Features,
     targets: T,
+}
+
+#[derive(Debug, Clone)]
+enum Features {
+    Tensor(Tensor<2>),
+    Bytes(ByteRows),
+}
+
+/// Rows of `width` bytes on the host, made into `[rows, width]` float tensors on `device`.
+#[derive(Debug, Clone)]
+struct ByteRows {
+    bytes: Arc<Vec<u8>>,
+    width: usize,
+    divisor: f32,
+    device: Device,
+}
+
+impl ByteRows {
+    /// The rows at `indices`, in that order, each byte divided by the divisor.
+    fn tensor(&self, indices: impl ExactSizeIterator<Item = usize>) -> Tensor<2> {
+        let (rows, width, divisor) = (indices.len(), self.width, self.divisor);
+        let mut values = vec![0f32; rows * width];
+        // Compiled for the widest vectors this CPU has (AVX-512 or AVX2, chosen at run time):
+        // about 1.4x faster here than the baseline (SSE) build of the same loop.
+        pulp::Arch::new().dispatch(|| {
+            for (out, i) in values.chunks_exact_mut(width).zip(indices) {
+                for (value, &byte) in out.iter_mut().zip(&self.bytes[i * width..(i + 1) * width]) {
+                    *value = f32::from(byte) / divisor;
+                }
+            }
+        });
+        Tensor::from_data(TensorData::new(values, [rows, width]), &self.device)
+    }
 }
 
 impl<T: Targets> TensorDataset<T> {
@@ -29,38 +64,43 @@ impl<T: Targets> TensorDataset<T> {
     /// # Panics
     /// When they do not hold the same number of examples.
     pub fn new(inputs: Tensor<2>, targets: T) -> Self {
-        let rows = inputs.dims()[0];
-        Self::from_chunks(vec![inputs], rows.max(1), targets)
-    }
-
-    /// Pairs features given as consecutive row blocks of `chunk_rows` rows each (the last may
-    /// be shorter) with targets.
-    ///
-    /// # Panics
-    /// When the blocks are not so, or do not hold as many examples as the targets.
-    pub fn from_chunks(chunks: Vec<Tensor<2>>, chunk_rows: usize, targets: T) -> Self {
-        assert!(
-            !chunks.is_empty() && chunk_rows > 0,
-            "features need one block at least"
-        );
-        let last = chunks.len() - 1;
-        let mut rows = 0;
-        for (i, chunk) in chunks.iter().enumerate() {
-            let n = chunk.dims()[0];
-            assert!(
-                n == chunk_rows || (i == last && n <= chunk_rows),
-                "block {i} has {n} rows, expected {chunk_rows}"
-            );
-            rows += n;
-        }
         assert_eq!(
-            rows,
+            inputs.dims()[0],
             targets.len(),
             "features and targets must hold the same number of examples"
         );
         Self {
-            chunks,
-            chunk_rows,
+            features: Features::Tensor(inputs),
+            targets,
+        }
+    }
+
+    /// Pairs features kept on the host as bytes, `width` per example, with targets; each batch
+    /// of features is a `[rows, width]` f32 tensor on `device` holding the bytes divided by
+    /// `divisor` (255 turns pixels into d2l's `ToTensor` values in `[0, 1]`).
+    ///
+    /// # Panics
+    /// When `width` is zero or the bytes are not `width` per target.
+    pub fn from_bytes(
+        bytes: Arc<Vec<u8>>,
+        width: usize,
+        divisor: f32,
+        targets: T,
+        device: &Device,
+    ) -> Self {
+        assert!(width > 0, "examples need one byte at least");
+        assert_eq!(
+            bytes.len(),
+            width * targets.len(),
+            "features and targets must hold the same number of examples"
+        );
+        Self {
+            features: Features::Bytes(ByteRows {
+                bytes,
+                width,
+                divisor,
+                device: device.clone(),
+            }),
             targets,
         }
     }
@@ -80,9 +120,12 @@ impl<T: Targets> TensorDataset<T> {
         &self.targets
     }
 
-    /// The features' row blocks (one, unless the dataset was built from several).
-    pub fn feature_chunks(&self) -> &[Tensor<2>] {
-        &self.chunks
+    /// The device the batches are on.
+    pub fn device(&self) -> Device {
+        match &self.features {
+            Features::Tensor(inputs) => inputs.device(),
+            Features::Bytes(rows) => rows.device.clone(),
+        }
     }
 
     /// The batches of one pass, in order (the last one may be smaller).
@@ -113,51 +156,22 @@ impl<T: Targets> TensorDataset<T> {
         self.len().div_ceil(batch_size)
     }
 
-    fn index_tensor(&self, indices: Vec<i64>) -> Tensor<1, Int> {
-        let n = indices.len();
-        Tensor::from_data(TensorData::new(indices, [n]), &self.chunks[0].device())
-    }
-
-    /// The examples at `indices` (grouped by block, so the order may change within the batch).
+    /// The examples at `indices`, in that order.
     fn gather(&self, indices: &[i64]) -> (Tensor<2>, T) {
-        if let [only] = self.chunks.as_slice() {
-            let indices = self.index_tensor(indices.to_vec());
-            return (
-                only.clone().select(0, indices.clone()),
-                self.targets.select(indices),
-            );
-        }
-        let rows = self.chunk_rows as i64;
-        let mut order = Vec::with_capacity(indices.len());
-        let mut parts = Vec::new();
-        for (block, chunk) in self.chunks.iter().enumerate() {
-            let start = order.len();
-            order.extend(indices.iter().filter(|&&i| i / rows == block as i64));
-            if order.len() > start {
-                let local = order[start..].iter().map(|i| i % rows).collect();
-                parts.push(chunk.clone().select(0, self.index_tensor(local)));
-            }
-        }
-        (
-            Tensor::cat(parts, 0),
-            self.targets.select(self.index_tensor(order)),
-        )
+        let n = indices.len();
+        let index = Tensor::from_data(TensorData::new(indices.to_vec(), [n]), &self.device());
+        let inputs = match &self.features {
+            Features::Tensor(inputs) => inputs.clone().select(0, index.clone()),
+            Features::Bytes(rows) => rows.tensor(indices.iter().map(|&i| i as usize)),
+        };
+        (inputs, self.targets.select(index))
     }
 
     /// `length` consecutive rows from `start`.
     fn rows(&self, start: usize, length: usize) -> Tensor<2> {
-        let mut parts = Vec::new();
-        let (mut at, end) = (start, start + length);
-        while at < end {
-            let (block, offset) = (at / self.chunk_rows, at % self.chunk_rows);
-            let take = (self.chunk_rows - offset).min(end - at);
-            parts.push(self.chunks[block].clone().narrow(0, offset, take));
-            at += take;
-        }
-        if parts.len() == 1 {
-            parts.pop().expect("one part")
-        } else {
-            Tensor::cat(parts, 0)
+        match &self.features {
+            Features::Tensor(inputs) => inputs.clone().narrow(0, start, length),
+            Features::Bytes(rows) => rows.tensor(start..start + length),
         }
     }
 }
@@ -199,7 +213,7 @@ pub fn seeded_rng(seed: u64) -> StdRng {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::Device;
+    use burn::tensor::Int;
 
     fn dataset(n: usize) -> TensorDataset<Tensor<1, Int>> {
         let device = Device::flex();
@@ -243,35 +257,43 @@ mod tests {
         assert_eq!(batches[0].0, vec![0.0, 1.0, 2.0, 3.0]);
     }
 
-    /// The same ten examples as `dataset(10)`, as blocks of four rows.
-    fn chunked(n: usize) -> TensorDataset<Tensor<1, Int>> {
+    /// The same examples as `dataset(n)`, as bytes on the host (`n` ≤ 256).
+    fn bytes(n: usize) -> TensorDataset<Tensor<1, Int>> {
         let device = Device::flex();
-        let chunks = (0..n)
-            .step_by(4)
-            .map(|start| {
-                let rows: Vec<f32> = (start..(start + 4).min(n)).map(|i| i as f32).collect();
-                let len = rows.len();
-                Tensor::from_data(TensorData::new(rows, [len, 1]), &device)
-            })
-            .collect();
+        let values: Vec<u8> = (0..n).map(|i| i as u8).collect();
         let targets: Vec<i64> = (0..n as i64).collect();
-        TensorDataset::from_chunks(
-            chunks,
-            4,
-            Tensor::from_data(TensorData::new(targets, [n]), &device),
-        )
+        let targets = Tensor::from_data(TensorData::new(targets, [n]), &device);
+        TensorDataset::from_bytes(Arc::new(values), 1, 1.0, targets, &device)
     }
 
     #[test]
-    fn blocks_give_the_same_ordered_batches_as_one_tensor() {
+    #[should_panic(expected = "same number of examples")]
+    fn bytes_must_be_width_per_target() {
+        let device = Device::flex();
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1], [2]), &device);
+        TensorDataset::from_bytes(Arc::new(vec![0; 5]), 2, 1.0, targets, &device);
+    }
+
+    #[test]
+    fn bytes_give_the_same_batches_as_a_tensor_scaled_by_the_divisor() {
         let whole: Vec<_> = dataset(10).batches(3).map(rows).collect();
-        let blocks: Vec<_> = chunked(10).batches(3).map(rows).collect();
-        assert_eq!(whole, blocks);
+        let from_bytes: Vec<_> = bytes(10).batches(3).map(rows).collect();
+        assert_eq!(whole, from_bytes);
+        let device = Device::flex();
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1], [2]), &device);
+        let pixels =
+            TensorDataset::from_bytes(Arc::new(vec![0, 51, 255, 102]), 2, 255.0, targets, &device);
+        let (x, _) = pixels.batches(2).next().unwrap();
+        assert_eq!(x.dims(), [2, 2]);
+        let x = x.try_to_vec_as::<f32>().unwrap();
+        for (got, want) in x.iter().zip([0.0, 0.2, 1.0, 0.4]) {
+            assert!((got - want).abs() < 1e-6, "{x:?}");
+        }
     }
 
     #[test]
     fn shuffled_batches_are_a_seeded_permutation_that_keeps_pairs_together() {
-        for data in [dataset(10), chunked(10)] {
+        for data in [dataset(10), bytes(10)] {
             check_shuffles(&data);
         }
     }

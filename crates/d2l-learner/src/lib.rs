@@ -3,7 +3,8 @@
 //! One loop ([`Learner::fit`], d2l's `train_ch3`) trains any [`Model`] with any [`Loss`] and
 //! [`Metric`], updating parameters either by hand ([`Updater::Sgd`], d2l's `sgd`) or with a Burn
 //! optimizer ([`Updater::Optimizer`]). Data are [`TensorDataset`]s: a split kept as tensors on
-//! the device, batched by gather, the next batches gathered on a second thread while one trains.
+//! the device (or its pixels as bytes on the host), batched by gather, the next batches
+//! gathered on a second thread while one trains.
 //! Each epoch is evaluated in validation mode, can be written to a [`RunDir`] as metrics and
 //! curves ([`EpochLog`]), and a non-finite loss stops training with an error naming epoch and
 //! batch.

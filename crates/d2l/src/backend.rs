@@ -54,16 +54,6 @@ impl Backend {
             .collect()
     }
 
-    /// The largest tensor this backend's devices take in one buffer, where it is small enough
-    /// to matter: software Vulkan (lavapipe) refuses storage buffers above 128 MiB, so wgpu
-    /// datasets are uploaded in blocks of at most 64 MiB.
-    pub fn max_tensor_bytes(self) -> Option<usize> {
-        match self {
-            Backend::Flex | Backend::NdArray => None,
-            Backend::Wgpu => Some(64 << 20),
-        }
-    }
-
     /// The backend's default device (the first GPU wgpu finds, software Vulkan included).
     pub fn device(self) -> Result<Device, BackendError> {
         match self {

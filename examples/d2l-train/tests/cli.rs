@@ -189,6 +189,7 @@ fn the_benchmark_writes_its_figures() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert!(report["burn"]["load_seconds"].as_f64().unwrap() > 0.0);
+    assert!(report["burn"]["load_uncached_seconds"].as_f64().unwrap() > 0.0);
     assert!(report["burn"]["softmax_epoch_seconds"].as_f64().unwrap() > 0.0);
     assert!(report["pytorch"].is_null(), "no reference script was given");
 }

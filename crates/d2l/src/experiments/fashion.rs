@@ -92,7 +92,7 @@ pub(crate) fn run(experiment: Experiment, context: &Context<'_>) -> Result<Outco
     let device = &context.device;
     device.seed(config.learner.seed);
     let ad = device.clone().autodiff();
-    let datasets = fashion_mnist_datasets(&data, device, context.backend.max_tensor_bytes());
+    let datasets = fashion_mnist_datasets(&data, device);
     let sgd = || Updater::from(SgdConfig::new().init());
     let task = Task {
         config: &config,
@@ -227,22 +227,18 @@ pub fn prediction_grid(split: &Split, predicted: &[usize]) -> String {
     svg
 }
 
-/// The training and test splits of Fashion-MNIST as tensors on `device`, each uploaded once,
-/// in blocks of at most `max_tensor_bytes` where given (see
-/// [`Backend::max_tensor_bytes`](crate::Backend::max_tensor_bytes)).
-pub fn fashion_mnist_datasets(
-    data: &FashionMnist,
-    device: &Device,
-    max_tensor_bytes: Option<usize>,
-) -> Datasets {
+/// The training and test splits of Fashion-MNIST as datasets whose batches land on `device`:
+/// the pixels stay bytes on the host, shared with `data`, and each batch is divided by 255 as
+/// it is gathered (d2l's `ToTensor`); the labels are uploaded once.
+pub fn fashion_mnist_datasets(data: &FashionMnist, device: &Device) -> Datasets {
     let dataset = |split: &Split| {
-        let rows = max_tensor_bytes
-            .map_or(split.len(), |bytes| {
-                bytes / (IMAGE_PIXELS * std::mem::size_of::<f32>())
-            })
-            .max(1);
-        let (blocks, labels) = split.to_tensor_blocks(device, rows);
-        TensorDataset::from_chunks(blocks, rows, labels)
+        TensorDataset::from_bytes(
+            split.pixels(),
+            IMAGE_PIXELS,
+            255.0,
+            split.labels_tensor(device),
+            device,
+        )
     };
     (dataset(&data.train), dataset(&data.test))
 }
