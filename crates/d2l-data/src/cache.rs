@@ -130,6 +130,14 @@ mod tests {
         file.set_modified(mtime).unwrap();
     }
 
+    /// A temporary folder holding `data.gz` of `content`, modified at `mtime`.
+    fn gz_file(content: &[u8], mtime: SystemTime) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.gz");
+        write_gz(&path, content, mtime);
+        (dir, path)
+    }
+
     fn entries(dir: &Path) -> Vec<PathBuf> {
         let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join(CACHE_DIR))
             .map(|d| d.flatten().map(|e| e.path()).collect())
@@ -140,10 +148,8 @@ mod tests {
 
     #[test]
     fn the_first_load_writes_a_copy_that_later_loads_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("data.gz");
         let content = b"decompressed content".repeat(100);
-        write_gz(&path, &content, SystemTime::now());
+        let (dir, path) = gz_file(&content, SystemTime::now());
         let sha = sha256_hex(&content);
         assert_eq!(read_verified(&path, &sha, Cache::Use).unwrap(), content);
         let [entry] = entries(dir.path()).try_into().unwrap();
@@ -169,11 +175,9 @@ mod tests {
 
     #[test]
     fn a_damaged_copy_is_replaced_and_a_replaced_file_inflated_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("data.gz");
         let first = b"first version".repeat(50);
         let t0 = SystemTime::now() - Duration::from_secs(100);
-        write_gz(&path, &first, t0);
+        let (dir, path) = gz_file(&first, t0);
         read_verified(&path, &sha256_hex(&first), Cache::Use).unwrap();
         let [entry] = entries(dir.path()).try_into().unwrap();
         std::fs::write(&entry, b"damaged").unwrap();
@@ -203,10 +207,8 @@ mod tests {
 
     #[test]
     fn loading_works_where_the_cache_cannot_be_written_and_off_writes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("data.gz");
         let content = b"content".repeat(10);
-        write_gz(&path, &content, SystemTime::now());
+        let (dir, path) = gz_file(&content, SystemTime::now());
         let sha = sha256_hex(&content);
         assert_eq!(read_verified(&path, &sha, Cache::Off).unwrap(), content);
         assert!(entries(dir.path()).is_empty());
@@ -217,9 +219,7 @@ mod tests {
 
     #[test]
     fn a_wrong_checksum_names_the_compressed_file_and_caches_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("data.gz");
-        write_gz(&path, b"content", SystemTime::now());
+        let (dir, path) = gz_file(b"content", SystemTime::now());
         let err = read_verified(&path, &sha256_hex(b"other"), Cache::Use).unwrap_err();
         let message = err.to_string();
         assert!(
