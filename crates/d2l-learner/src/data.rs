@@ -44,14 +44,14 @@ impl ByteRows {
     /// The rows at `indices`, in that order, each byte divided by the divisor.
     fn tensor(&self, indices: impl ExactSizeIterator<Item = usize>) -> Tensor<2> {
         let (rows, width, divisor) = (indices.len(), self.width, self.divisor);
-        let mut values = vec![0f32; rows * width];
+        let mut values = Vec::with_capacity(rows * width);
         // Compiled for the widest vectors this CPU has (AVX-512 or AVX2, chosen at run time):
-        // about 1.4x faster here than the baseline (SSE) build of the same loop.
+        // about 1.4x faster here than the baseline (SSE) build of the same loop. Extending a
+        // vector, rather than filling a zeroed one, skips a write of every value.
         pulp::Arch::new().dispatch(|| {
-            for (out, i) in values.chunks_exact_mut(width).zip(indices) {
-                for (value, &byte) in out.iter_mut().zip(&self.bytes[i * width..(i + 1) * width]) {
-                    *value = f32::from(byte) / divisor;
-                }
+            for i in indices {
+                let row = &self.bytes[i * width..(i + 1) * width];
+                values.extend(row.iter().map(|&byte| f32::from(byte) / divisor));
             }
         });
         Tensor::from_data(TensorData::new(values, [rows, width]), &self.device)
