@@ -1,44 +1,26 @@
 //! `cargo xtask bench`: time Burn (release, flex by default) and, when `torch` imports, the
 //! PyTorch reference of the same recipes, in one run; write `target/bench/bench.json`.
 
-use crate::{cargo, project_root, run as run_command};
+use crate::project_root;
 
-/// The cargo arguments that build and run `d2l-bench` with `args` (`--backend` becomes the
-/// feature; everything else is passed through).
-pub fn cargo_args(args: &[String]) -> Result<Vec<String>, String> {
-    let (backend, passed) = crate::train::take_backend(args)?;
+/// The arguments of `d2l bench`: the reference script and the report's path, then `args`.
+pub fn bench_args(args: &[String]) -> Vec<String> {
     let root = project_root();
-    let mut cargo_args: Vec<String> = [
-        "run",
-        "--release",
-        "--package",
-        "d2l-train",
-        "--bin",
-        "d2l-bench",
-        "--no-default-features",
-        "--features",
-    ]
-    .map(String::from)
-    .to_vec();
-    cargo_args.push(backend.clone());
-    cargo_args.extend([
-        "--".to_string(),
-        "--backend".to_string(),
-        backend,
+    let mut bench_args = vec![
         "--pytorch".to_string(),
         root.join("bench/pytorch_reference.py")
             .display()
             .to_string(),
         "--out".to_string(),
         root.join("target/bench/bench.json").display().to_string(),
-    ]);
-    cargo_args.extend(passed);
-    Ok(cargo_args)
+    ];
+    bench_args.extend_from_slice(args);
+    bench_args
 }
 
 /// Runs the task.
 pub fn run(args: &[String]) -> Result<(), String> {
-    run_command(cargo().args(cargo_args(args)?))
+    crate::verb::run("bench", &bench_args(args))
 }
 
 #[cfg(test)]
@@ -46,13 +28,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builds_the_bench_binary_with_the_reference_script() {
-        let got = cargo_args(&["--epochs".into(), "3".into()])
+    fn the_bench_gets_the_reference_script_and_the_report_path() {
+        let got = crate::verb::cargo_args("bench", &bench_args(&["--epochs".into(), "3".into()]))
             .unwrap()
             .join(" ");
-        assert!(got.starts_with(
-            "run --release --package d2l-train --bin d2l-bench --no-default-features --features flex -- --backend flex --pytorch "
-        ), "{got}");
+        assert!(got.contains("-- --backend flex bench --pytorch "), "{got}");
         assert!(got.contains("bench/pytorch_reference.py --out "), "{got}");
         assert!(got.ends_with("target/bench/bench.json --epochs 3"), "{got}");
     }

@@ -4,7 +4,8 @@
 //! package, profile and backend feature.
 
 mod bench;
-mod train;
+mod lint;
+mod verb;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -13,12 +14,14 @@ const HELP: &str = "\
 cargo xtask <task> [args]
 
 Tasks:
-  train [EXPERIMENT] [--backend flex|ndarray|wgpu] [OVERRIDES...]
-        build d2l-train with that backend (release) and train; `train --help` lists
-        experiments and every override
-  test  run the whole test suite (the command the README and CI use)
-  bench [--epochs N] time a softmax epoch and the Fashion-MNIST load, write
-        target/bench/bench.json, and compare with PyTorch when it is installed
+  test   run the whole test suite (the command the README and CI use)
+  lint   cargo fmt --check, clippy and cargo doc, warnings denied (the test build's features)
+  bench  [--backend B] [--epochs N] time the book's recipes, write target/bench/bench.json,
+         and compare with PyTorch when it is installed
+  <verb> [--backend flex|ndarray|wgpu] [ARGS...]
+         any verb of the d2l binary, built in release mode with that backend:
+         train [EXPERIMENT] [OPTIONS] trains an experiment (default: softmax);
+         `cargo xtask train --help` lists the experiments, `train <experiment> --help` its options
 ";
 
 /// The command that runs the test suite: every backend in one feature set, release profile
@@ -28,14 +31,14 @@ pub const TEST_ARGS: [&str; 4] = ["test", "--workspace", "--all-features", "--re
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("train") => train::run(&args[1..]),
         Some("test") => run(cargo().args(TEST_ARGS).args(&args[1..])),
+        Some("lint") => lint::run_all(),
         Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
             Ok(())
         }
-        Some(other) => Err(format!("unknown task '{other}'\n\n{HELP}")),
+        Some(verb) => verb::run(verb, &args[1..]),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::cache::{Cache, read_verified};
 use crate::idx::parse_idx;
-use crate::{DataError, Result};
+use crate::{DataError, Result, TensorDataset};
 
 /// Height and width of an image.
 pub const IMAGE_SIDE: usize = 28;
@@ -146,6 +146,23 @@ impl Split {
         (images, self.labels_tensor(device))
     }
 
+    /// The split as a dataset whose batches land on `device`: the pixels stay bytes on the
+    /// host, shared with this split, and each batch is divided by 255 as it is gathered
+    /// (d2l's `ToTensor`); the labels are uploaded once.
+    ///
+    /// # Shapes
+    /// - batch features: `[batch, 784]`, f32 pixels in `[0, 1]`
+    /// - batch targets: `[batch]`, class indices
+    pub fn dataset(&self, device: &Device) -> TensorDataset<Tensor<1, Int>> {
+        TensorDataset::from_bytes(
+            self.pixels(),
+            IMAGE_PIXELS,
+            255.0,
+            self.labels_tensor(device),
+            device,
+        )
+    }
+
     /// The labels as a tensor on `device`.
     ///
     /// # Shapes
@@ -172,6 +189,14 @@ impl FashionMnist {
     /// The files are read, decompressed and hashed on two threads.
     pub fn load(data_dir: &Path) -> Result<Self> {
         Self::load_with(data_dir, Cache::Use)
+    }
+
+    /// The training and test splits as datasets on `device` ([`Split::dataset`]).
+    pub fn datasets(
+        &self,
+        device: &Device,
+    ) -> (TensorDataset<Tensor<1, Int>>, TensorDataset<Tensor<1, Int>>) {
+        (self.train.dataset(device), self.test.dataset(device))
     }
 
     /// Like [`load`](Self::load), with or without the cache of decompressed copies.

@@ -2,7 +2,8 @@
 //! chapters 3–4.
 //!
 //! Fashion-MNIST ([`FashionMnist`]) and Kaggle's house prices ([`KaggleHouse`], with d2l's
-//! preprocessing as a fitted [`Preprocessor`]) are covered.
+//! preprocessing as a fitted [`Preprocessor`]) are covered, and [`dataset`] turns them into
+//! [`TensorDataset`]s whose batches a training loop gathers by index.
 //!
 //! The data ships in the repository under `datasets/` (see its `README.md` for sources,
 //! licences and SHA-256 digests); nothing is downloaded. Every loader checks the digest and the
@@ -14,17 +15,21 @@
 //! let data = FashionMnist::load(&data_dir(None))?;
 //! assert_eq!(data.train.len(), 60_000);
 //! println!("first label: {}", d2l_data::CLASS_NAMES[data.train.label(0) as usize]);
+//! let (train, test) = data.datasets(&burn::tensor::Device::default());
+//! assert_eq!((train.len(), test.len()), (60_000, 10_000));
 //! # Ok::<(), d2l_data::DataError>(())
 //! ```
 
 pub mod cache;
 pub mod checksum;
+pub mod dataset;
 mod error;
 pub mod fashion_mnist;
 pub mod idx;
 pub mod kaggle_house;
 
 pub use cache::Cache;
+pub use dataset::{Table, Targets, TensorDataset};
 pub use error::{DataError, Result};
 pub use fashion_mnist::{CLASS_NAMES, FashionMnist, IMAGE_PIXELS, NUM_CLASSES, Split};
 pub use kaggle_house::{KaggleHouse, PreprocessOptions, Preprocessor};

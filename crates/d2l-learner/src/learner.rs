@@ -1,17 +1,23 @@
 //! The training loop: one for every model, loss, metric and updater.
 
 use burn::config::Config;
+use burn::tensor::TensorReadError;
+use d2l_data::dataset::{Targets, TensorDataset, seeded_rng};
+use d2l_models::Model;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::data::{TensorDataset, prefetch, seeded_rng};
 use crate::metrics::{BatchSums, Metric};
-use crate::{Loss, Model, Targets, Updater};
+use crate::plot::Scale;
+use crate::prefetch::prefetch;
+use crate::run::RunDir;
+use crate::{Loss, Updater};
 
 /// The hyper-parameters of the loop, with the book's defaults (d2l 3.6/4.2: batch 256,
 /// lr 0.1, 10 epochs).
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct LearnerConfig {
     /// Passes over the training data.
     #[config(default = 10)]
@@ -64,9 +70,31 @@ pub enum TrainError {
     /// The device failed to compute or return results (out of memory, a lost GPU).
     #[error("the device failed: {0}")]
     Device(String),
-    /// An observer (the run folder, for example) failed.
+    /// An observer failed.
     #[error("{0}")]
     Observer(String),
+    /// A file of the run folder could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+}
+
+impl From<TensorReadError> for TrainError {
+    fn from(error: TensorReadError) -> Self {
+        TrainError::Device(error.to_string())
+    }
+}
+
+impl TrainError {
+    /// Maps an I/O error on `path` to [`TrainError::Io`].
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> TrainError {
+        let path = path.into();
+        move |source| TrainError::Io { path, source }
+    }
 }
 
 /// Told about every finished epoch, in order.
@@ -147,9 +175,41 @@ impl<'a, T: Targets> Learner<'a, T> {
     /// [`TrainError::Diverged`] at the first epoch whose loss is not finite.
     pub fn fit<M: Model>(
         &mut self,
+        model: M,
+        train: &TensorDataset<T>,
+        test: Option<&TensorDataset<T>>,
+    ) -> Result<(M, Vec<EpochRecord>), TrainError> {
+        self.fit_observed(model, train, test, None)
+    }
+
+    /// [`fit`](Self::fit) into a run folder: each epoch goes to `<prefix>metrics.csv` and
+    /// `<prefix>curves.svg` (the metric named as this learner's, plotted on `scale`), and the
+    /// trained model, in validation mode, to `<prefix>model.bpk`. The empty prefix is the run's
+    /// own training; `fold-1-` or `penalty-lambda-3-` name one of several.
+    ///
+    /// Returns the trained model in validation mode and the history.
+    pub fn fit_into<M: Model>(
+        &mut self,
+        run_dir: &RunDir,
+        prefix: &str,
+        scale: Scale,
+        model: M,
+        train: &TensorDataset<T>,
+        test: Option<&TensorDataset<T>>,
+    ) -> Result<(M, Vec<EpochRecord>), TrainError> {
+        let mut log = run_dir.epoch_log(prefix, self.metric.name(), scale)?;
+        let (model, history) = self.fit_observed(model, train, test, Some(&mut log))?;
+        let model = model.valid();
+        run_dir.save_weights(model.clone(), &format!("{prefix}model"))?;
+        Ok((model, history))
+    }
+
+    fn fit_observed<M: Model>(
+        &mut self,
         mut model: M,
         train: &TensorDataset<T>,
         test: Option<&TensorDataset<T>>,
+        mut extra: Option<&mut dyn Observer>,
     ) -> Result<(M, Vec<EpochRecord>), TrainError> {
         let config = self.config.clone();
         let mut rng = seeded_rng(config.seed);
@@ -215,6 +275,9 @@ impl<'a, T: Targets> Learner<'a, T> {
                 seconds: start.elapsed().as_secs_f64(),
             };
             for observer in &mut self.observers {
+                observer.on_epoch(&record)?;
+            }
+            if let Some(observer) = extra.as_deref_mut() {
                 observer.on_epoch(&record)?;
             }
             history.push(record);
@@ -399,6 +462,45 @@ mod tests {
         let expected = 0.9f32.powi(4);
         assert!(w.iter().all(|v| (v - expected).abs() < 1e-6), "{w:?}");
         assert_eq!(history[0].train_loss, 0.0);
+    }
+
+    #[test]
+    fn fit_into_logs_every_epoch_and_saves_the_weights_under_its_prefix() {
+        let device = Device::flex();
+        let data = blobs(&device);
+        let root = tempfile::tempdir().unwrap();
+        let run = RunDir::create(root.path(), "blobs").unwrap();
+        let config = LearnerConfig::new()
+            .with_epochs(3)
+            .with_batch_size(16)
+            .with_lr(1.0);
+        let (model, history) = Learner::new(config, &cross_entropy, &Accuracy, Updater::Sgd)
+            .progress(false)
+            .fit_into(
+                &run,
+                "fold-2-",
+                Scale::Linear,
+                model(&device.clone().autodiff()),
+                &data,
+                Some(&data),
+            )
+            .unwrap();
+        assert_eq!(history.len(), 3);
+        assert!(
+            !model.w.val().is_require_grad(),
+            "returned in validation mode"
+        );
+        let csv = std::fs::read_to_string(run.path().join("fold-2-metrics.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 4, "{csv}");
+        assert!(csv.starts_with("epoch,train_loss,train_acc,test_acc,seconds\n"));
+        for file in ["fold-2-curves.svg", "fold-2-model.bpk"] {
+            assert!(run.path().join(file).is_file(), "{file}");
+        }
+        let names: Vec<String> = std::fs::read_dir(run.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
     }
 
     #[test]

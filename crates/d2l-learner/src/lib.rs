@@ -2,12 +2,12 @@
 //!
 //! One loop ([`Learner::fit`], d2l's `train_ch3`) trains any [`Model`] with any [`Loss`] and
 //! [`Metric`], updating parameters either by hand ([`Updater::Sgd`], d2l's `sgd`) or with a Burn
-//! optimizer ([`Updater::Optimizer`]). Data are [`TensorDataset`]s: a split kept as tensors on
-//! the device (or its pixels as bytes on the host), batched by gather, the next batches
-//! gathered on a second thread while one trains.
-//! Each epoch is evaluated in validation mode, can be written to a [`RunDir`] as metrics and
-//! curves ([`EpochLog`]), and a non-finite loss stops training with an error naming epoch and
-//! batch.
+//! optimizer ([`Updater::Optimizer`]). Data are `d2l-data`'s [`TensorDataset`]s: a split kept
+//! as tensors on the device (or its pixels as bytes on the host), batched by gather, the next
+//! batches gathered on a second thread while one trains.
+//! Each epoch is evaluated in validation mode and can be written to a [`RunDir`] as metrics
+//! and curves ([`Learner::fit_into`] also saves the weights); a non-finite loss stops
+//! training with an error naming epoch and batch.
 //!
 //! ```
 //! use burn::module::{Module, Param};
@@ -44,18 +44,19 @@
 //! # Ok::<(), d2l_learner::TrainError>(())
 //! ```
 
-pub mod data;
 pub mod learner;
+pub mod loss;
 pub mod metrics;
 pub mod plot;
+pub mod prefetch;
 pub mod run;
-pub mod task;
 pub mod updater;
 
-pub use data::TensorDataset;
+pub use d2l_data::{Targets, TensorDataset};
+pub use d2l_models::Model;
 pub use learner::{EpochRecord, Learner, LearnerConfig, Observer, TrainError, evaluate};
+pub use loss::Loss;
 pub use metrics::{Accuracy, LogRmse, LogTargetRmse, MeanLoss, Metric};
 pub use plot::{Curve, Scale, plot_lines};
 pub use run::{EpochLog, RunDir};
-pub use task::{Loss, Model, Targets};
-pub use updater::Updater;
+pub use updater::{Updater, UpdaterConfig};

@@ -158,9 +158,7 @@ impl BatchSums {
         if self.values.is_empty() {
             return Ok(Vec::new());
         }
-        let values = Tensor::cat(self.values, 0)
-            .try_to_vec_as::<f32>()
-            .map_err(|e| TrainError::Device(e.to_string()))?;
+        let values = Tensor::cat(self.values, 0).try_to_vec_as::<f32>()?;
         Ok(values
             .chunks_exact(self.k)
             .map(|row| row.iter().map(|&v| f64::from(v)).collect())

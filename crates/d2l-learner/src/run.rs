@@ -28,17 +28,21 @@ pub struct RunDir {
 
 impl RunDir {
     /// Creates `root/<experiment>-<UTC timestamp>` (with a numeric suffix if that exists).
-    pub fn create(root: &Path, experiment: &str) -> std::io::Result<Self> {
-        std::fs::create_dir_all(root)?;
+    pub fn create(root: &Path, experiment: &str) -> Result<Self, TrainError> {
+        std::fs::create_dir_all(root).map_err(TrainError::io(root))?;
         let stamp = utc_timestamp(SystemTime::now());
-        let mut path = root.join(format!("{experiment}-{stamp}"));
         let mut n = 1;
-        while path.exists() {
-            n += 1;
-            path = root.join(format!("{experiment}-{stamp}-{n}"));
+        loop {
+            let path = match n {
+                1 => root.join(format!("{experiment}-{stamp}")),
+                _ => root.join(format!("{experiment}-{stamp}-{n}")),
+            };
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(Self { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
+                Err(e) => return Err(TrainError::io(path)(e)),
+            }
         }
-        std::fs::create_dir(&path)?;
-        Ok(Self { path })
     }
 
     /// The folder.
@@ -46,39 +50,49 @@ impl RunDir {
         &self.path
     }
 
-    /// Writes `config.json` (pretty-printed).
-    pub fn save_config<C: Serialize>(&self, config: &C) -> std::io::Result<()> {
-        let json = serde_json::to_string_pretty(config).map_err(std::io::Error::other)?;
-        std::fs::write(self.path.join("config.json"), json + "\n")
+    /// Writes `config.json`, pretty-printed JSON of `config`.
+    pub fn save_config<C: Serialize>(&self, config: &C) -> Result<PathBuf, TrainError> {
+        let json = serde_json::to_string_pretty(config).expect("a config serialises");
+        self.write_file("config.json", (json + "\n").as_bytes())
     }
 
     /// Saves trained weights as `<name>.bpk` (Burn's burnpack format; `model` for the run's
     /// model) and returns its path.
-    pub fn save_weights<M: Module>(&self, model: M, name: &str) -> std::io::Result<PathBuf> {
+    pub fn save_weights<M: Module>(&self, model: M, name: &str) -> Result<PathBuf, TrainError> {
         let path = self.path.join(format!("{name}.bpk"));
         model
             .save_file(&path)
-            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+            .map_err(|e| TrainError::io(&path)(std::io::Error::other(e.to_string())))?;
         Ok(path)
     }
 
-    /// Writes a file of the run (a plot, a submission) and returns its path.
-    pub fn write_file(&self, name: &str, contents: &[u8]) -> std::io::Result<PathBuf> {
+    /// Writes a file of the run (a config, a plot, a submission) and returns its path. The
+    /// contents go to a temporary file first, renamed over `name` once complete, so the file
+    /// is never seen half written.
+    pub fn write_file(&self, name: &str, contents: &[u8]) -> Result<PathBuf, TrainError> {
         let path = self.path.join(name);
-        std::fs::write(&path, contents)?;
+        write_atomically(&path, contents)?;
         Ok(path)
     }
 
     /// A log of one training run in this folder, an [`Observer`]: `<prefix>metrics.csv` and
     /// `<prefix>curves.svg` (`metrics.csv` and `curves.svg` for the empty prefix; `fold-1-`
     /// for a fold of a K-fold run).
-    pub fn epoch_log(&self, prefix: &str, metric: &str, scale: Scale) -> std::io::Result<EpochLog> {
+    pub fn epoch_log(
+        &self,
+        prefix: &str,
+        metric: &str,
+        scale: Scale,
+    ) -> Result<EpochLog, TrainError> {
+        let path = self.path.join(format!("{prefix}metrics.csv"));
         let mut metrics = OpenOptions::new()
             .create_new(true)
             .write(true)
-            .open(self.path.join(format!("{prefix}metrics.csv")))?;
-        writeln!(metrics, "{}", metrics_header(metric))?;
+            .open(&path)
+            .map_err(TrainError::io(&path))?;
+        writeln!(metrics, "{}", metrics_header(metric)).map_err(TrainError::io(&path))?;
         Ok(EpochLog {
+            metrics_path: path,
             curves: self.path.join(format!("{prefix}curves.svg")),
             metrics,
             history: Vec::new(),
@@ -91,6 +105,7 @@ impl RunDir {
 /// The metrics file and curves of one training run, rewritten after every epoch.
 #[derive(Debug)]
 pub struct EpochLog {
+    metrics_path: PathBuf,
     curves: PathBuf,
     metrics: File,
     history: Vec<EpochRecord>,
@@ -103,8 +118,10 @@ impl EpochLog {
     pub fn history(&self) -> &[EpochRecord] {
         &self.history
     }
+}
 
-    fn record(&mut self, record: &EpochRecord) -> std::io::Result<()> {
+impl Observer for EpochLog {
+    fn on_epoch(&mut self, record: &EpochRecord) -> Result<(), TrainError> {
         let test = record
             .test_metric
             .map_or_else(String::new, |v| format!("{v:.6}"));
@@ -112,20 +129,24 @@ impl EpochLog {
             self.metrics,
             "{},{:.6},{:.6},{},{:.3}",
             record.epoch, record.train_loss, record.train_metric, test, record.seconds
-        )?;
-        self.metrics.flush()?;
+        )
+        .and_then(|()| self.metrics.flush())
+        .map_err(TrainError::io(&self.metrics_path))?;
         self.history.push(record.clone());
-        let svg = plot_curves(&self.history, &self.metric, self.scale)?;
-        std::fs::write(&self.curves, svg)
+        let svg = plot_curves(&self.history, &self.metric, self.scale)
+            .map_err(TrainError::io(&self.curves))?;
+        write_atomically(&self.curves, svg.as_bytes())
     }
 }
 
-impl Observer for EpochLog {
-    fn on_epoch(&mut self, record: &EpochRecord) -> Result<(), TrainError> {
-        self.record(record).map_err(|e| {
-            TrainError::Observer(format!("cannot write {}: {e}", self.curves.display()))
-        })
-    }
+/// Writes `contents` to `path` through a temporary file in the same folder and a rename.
+fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, contents)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(TrainError::io(path))
 }
 
 /// `YYYYMMDD-HHMMSS` in UTC.

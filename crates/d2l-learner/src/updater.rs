@@ -2,8 +2,53 @@
 //! optimizer.
 
 use burn::module::{Module, ModuleMapper, Param};
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Gradients, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// Which update rule a run uses, as a config that saves and loads back: d2l's hand-written
+/// `sgd`, or a Burn optimizer with its own config. In JSON: `"scratch"`, `{"sgd": {..}}`,
+/// `{"adam": {..}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdaterConfig {
+    /// [`Updater::Sgd`], d2l's `sgd(params, lr, batch_size)`.
+    Scratch,
+    /// Burn's SGD (`torch.optim.SGD`).
+    Sgd(SgdConfig),
+    /// Burn's Adam (`torch.optim.Adam`).
+    Adam(AdamConfig),
+}
+
+impl burn::config::Config for UpdaterConfig {}
+
+/// Equal when their JSON is (Burn's optimizer configs do not implement `PartialEq`): the same
+/// rule with the same settings.
+impl PartialEq for UpdaterConfig {
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(self).ok() == serde_json::to_value(other).ok()
+    }
+}
+
+impl UpdaterConfig {
+    /// The updater, with one parameter group (use [`ModuleOptimizer::with_group`] on the
+    /// optimizer of [`init_optimizer`](Self::init_optimizer) for more).
+    pub fn init(&self) -> Updater {
+        match self.init_optimizer() {
+            Some(optimizer) => Updater::Optimizer(optimizer),
+            None => Updater::Sgd,
+        }
+    }
+
+    /// The Burn optimizer, or `None` for the hand-written rule.
+    pub fn init_optimizer(&self) -> Option<ModuleOptimizer> {
+        match self {
+            UpdaterConfig::Scratch => None,
+            UpdaterConfig::Sgd(config) => Some(config.init()),
+            UpdaterConfig::Adam(config) => Some(config.init()),
+        }
+    }
+}
 
 /// The update rule of a training run.
 ///
@@ -122,6 +167,19 @@ mod tests {
             updated.w.val().is_require_grad(),
             "still trainable after the step"
         );
+    }
+
+    #[test]
+    fn updater_configs_spell_their_rule_and_load_back() {
+        let scratch = serde_json::to_string(&UpdaterConfig::Scratch).unwrap();
+        assert_eq!(scratch, "\"scratch\"");
+        assert!(matches!(UpdaterConfig::Scratch.init(), Updater::Sgd));
+        let adam = UpdaterConfig::Adam(AdamConfig::new().with_epsilon(1e-8));
+        let json = serde_json::to_string(&adam).unwrap();
+        assert!(json.starts_with("{\"adam\":{"), "{json}");
+        let back: UpdaterConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert!(matches!(back.init(), Updater::Optimizer(_)));
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! Weight initialisation (d2l 3.6, 4.8): normal(σ) and Xavier, usable by any model.
 
-use burn::config::Config;
 use burn::module::Param;
 use burn::nn::{Initializer, Linear};
 use burn::tensor::{Device, Tensor};
+use std::fmt;
+use std::str::FromStr;
 
 /// How the parameters of a layer are drawn. Biases start at zero, as in d2l's `init_weights`,
 /// except with [`Init::Torch`], which draws them like the weights.
-#[derive(Config, Debug, Copy, PartialEq)]
+///
+/// Written and read as the command line spells it (`normal`, `xavier`, `xavier-normal`,
+/// `torch`), with a value where it differs from the book's (`normal:1` for σ = 1,
+/// `constant:0.5`); that is also its form in a saved config.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Init {
     /// `N(0, std²)` (the book's default, σ = 0.01).
     Normal {
@@ -33,6 +38,15 @@ impl Init {
     /// The book's default: `N(0, 0.01²)`.
     pub const BOOK: Init = Init::Normal { std: 0.01 };
 
+    /// The initialisations chosen by name alone (`--init`): `normal` (σ = 0.01), `xavier`,
+    /// `xavier-normal`, `torch`.
+    pub const NAMED: [Init; 4] = [
+        Init::BOOK,
+        Init::XavierUniform,
+        Init::XavierNormal,
+        Init::Torch,
+    ];
+
     fn initializer(self) -> Initializer {
         match self {
             Init::Normal { std } => Initializer::Normal { mean: 0.0, std },
@@ -44,18 +58,6 @@ impl Init {
                 fan_out_only: false,
             },
             Init::Constant { value } => Initializer::Constant { value },
-        }
-    }
-
-    /// The initialisation `--init` names: `normal` (σ = 0.01), `xavier` (uniform),
-    /// `xavier-normal` or `torch`.
-    pub fn parse(name: &str) -> Option<Init> {
-        match name {
-            "normal" => Some(Init::BOOK),
-            "xavier" | "xavier-uniform" => Some(Init::XavierUniform),
-            "xavier-normal" => Some(Init::XavierNormal),
-            "torch" => Some(Init::Torch),
-            _ => None,
         }
     }
 
@@ -84,6 +86,77 @@ impl Init {
         }
     }
 }
+
+impl Init {
+    /// The name alone of the initialisations of [`Init::NAMED`]; `None` for the others.
+    pub fn name(&self) -> Option<&'static str> {
+        match *self {
+            init if init == Init::BOOK => Some("normal"),
+            Init::XavierUniform => Some("xavier"),
+            Init::XavierNormal => Some("xavier-normal"),
+            Init::Torch => Some("torch"),
+            Init::Normal { .. } | Init::Constant { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Init {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.name(), *self) {
+            (Some(name), _) => f.write_str(name),
+            (None, Init::Normal { std }) => write!(f, "normal:{std}"),
+            (None, Init::Constant { value }) => write!(f, "constant:{value}"),
+            (None, other) => unreachable!("{other:?} has a name"),
+        }
+    }
+}
+
+impl FromStr for Init {
+    type Err = String;
+
+    /// The inverse of `Display`; `xavier-uniform` is accepted for `xavier`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let number = |value: &str| {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("'{s}': '{value}' is not a finite number"))
+        };
+        match s.split_once(':') {
+            None => match s {
+                "normal" => Ok(Init::BOOK),
+                "xavier" | "xavier-uniform" => Ok(Init::XavierUniform),
+                "xavier-normal" => Ok(Init::XavierNormal),
+                "torch" => Ok(Init::Torch),
+                _ => Err(format!(
+                    "unknown initialisation '{s}'; expected normal, xavier, xavier-normal, \
+                     torch, normal:<std> or constant:<value>"
+                )),
+            },
+            Some(("normal", std)) => Ok(Init::Normal { std: number(std)? }),
+            Some(("constant", value)) => Ok(Init::Constant {
+                value: number(value)?,
+            }),
+            Some(_) => Err(format!("unknown initialisation '{s}'")),
+        }
+    }
+}
+
+impl serde::Serialize for Init {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Init {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl burn::config::Config for Init {}
 
 /// A zero bias parameter of length `n`.
 pub fn zeros(n: usize, device: &Device) -> Param<Tensor<1>> {
@@ -150,11 +223,27 @@ mod tests {
     }
 
     #[test]
-    fn init_names_parse() {
-        assert_eq!(Init::parse("normal"), Some(Init::BOOK));
-        assert_eq!(Init::parse("xavier"), Some(Init::XavierUniform));
-        assert_eq!(Init::parse("xavier-normal"), Some(Init::XavierNormal));
-        assert_eq!(Init::parse("torch"), Some(Init::Torch));
-        assert_eq!(Init::parse("he"), None);
+    fn names_are_the_command_lines_and_round_trip_through_json() {
+        let names: Vec<String> = Init::NAMED.iter().map(Init::to_string).collect();
+        assert_eq!(names, ["normal", "xavier", "xavier-normal", "torch"]);
+        for init in Init::NAMED
+            .into_iter()
+            .chain([Init::Normal { std: 1.0 }, Init::Constant { value: 0.5 }])
+        {
+            let json = serde_json::to_string(&init).unwrap();
+            assert_eq!(serde_json::from_str::<Init>(&json).unwrap(), init, "{json}");
+            assert_eq!(init.to_string().parse::<Init>().unwrap(), init);
+        }
+        assert_eq!(
+            serde_json::to_string(&Init::Normal { std: 1.0 }).unwrap(),
+            "\"normal:1\""
+        );
+        assert_eq!("xavier-uniform".parse::<Init>(), Ok(Init::XavierUniform));
+        assert!(
+            "he".parse::<Init>()
+                .unwrap_err()
+                .contains("unknown initialisation 'he'")
+        );
+        assert!("normal:x".parse::<Init>().is_err());
     }
 }

@@ -4,8 +4,7 @@
 //!
 //! ```
 //! use burn::tensor::{Device, Tensor};
-//! use d2l_learner::Model;
-//! use d2l_models::SoftmaxConfig;
+//! use d2l_models::{Model, SoftmaxConfig};
 //!
 //! let device = Device::default();
 //! let net = SoftmaxConfig::new().init(&device); // 784 -> 10, W ~ N(0, 0.01²), b = 0
@@ -17,6 +16,7 @@ pub mod init;
 pub mod layers;
 pub mod linear;
 pub mod mlp;
+pub mod model;
 pub mod ops;
 pub mod softmax;
 
@@ -24,6 +24,7 @@ pub use init::Init;
 pub use layers::Dropout;
 pub use linear::{LinearRegression, LinearRegressionConfig, LinearRegressionScratch};
 pub use mlp::{Mlp, MlpConfig, MlpScratch};
+pub use model::Model;
 pub use ops::{
     backward_with, cross_entropy, dropout, half_squared_error, l2_penalty, relu, softmax,
     softmax_cross_entropy, squared_error,

@@ -1,17 +1,17 @@
 //! Linear regression (d2l 3.4 from scratch, 3.5 concise), the model of the weight-decay
 //! experiment (d2l 4.5) and of the house-price baseline (d2l 4.10).
 
+use crate::model::Model;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
-use d2l_learner::Model;
 
 use crate::init::Init;
 use crate::ops::l2_penalty;
 
 /// The shape and initialisation of a linear regression.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct LinearRegressionConfig {
     /// Inputs per example.
     pub num_inputs: usize,

@@ -2,11 +2,11 @@
 //! (d2l 4.6): fully connected layers with ReLU between them and, optionally, dropout after each
 //! hidden layer.
 
+use crate::model::Model;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Linear, Relu};
 use burn::tensor::{Device, Tensor};
-use d2l_learner::Model;
 
 use crate::init::Init;
 use crate::layers::Dropout;
@@ -14,7 +14,7 @@ use crate::ops::{dropout, relu};
 
 /// The shape, dropout and initialisation of an MLP, with d2l 4.2's defaults (784-256-10,
 /// `W ~ N(0, 0.01²)`, `b = 0`, no dropout).
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct MlpConfig {
     /// Inputs per example (28 × 28 pixels).
     #[config(default = 784)]
@@ -114,7 +114,7 @@ impl MlpConfig {
 /// An MLP from scratch: `H = relu(X W1 + b1)`, dropout on `H` while training, ..., then the
 /// last layer's scores. Train it with
 /// [`softmax_cross_entropy`](crate::ops::softmax_cross_entropy) and
-/// [`Updater::Sgd`](d2l_learner::Updater).
+/// `d2l_learner::Updater::Sgd`.
 #[derive(Module, Debug)]
 pub struct MlpScratch {
     /// Weights per layer, `[n_in, n_out]`.

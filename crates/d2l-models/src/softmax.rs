@@ -1,17 +1,17 @@
 //! Softmax regression (d2l 3.6 from scratch, 3.7 concise): one linear layer from 784 pixels to
 //! 10 class scores.
 
+use crate::model::Model;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
-use d2l_learner::Model;
 
 use crate::init::{Init, zeros};
 use crate::ops::softmax;
 
 /// The shape and initialisation of a softmax regression, with the book's defaults.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct SoftmaxConfig {
     /// Inputs per example (28 × 28 pixels).
     #[config(default = 784)]
@@ -43,7 +43,7 @@ impl SoftmaxConfig {
 
 /// Softmax regression from scratch (d2l 3.6): `softmax(X W + b)`, with its parameters held by
 /// hand. Its output is a probability per class; train it with
-/// [`cross_entropy`](crate::ops::cross_entropy) and [`Updater::Sgd`](d2l_learner::Updater).
+/// [`cross_entropy`](crate::ops::cross_entropy) and `d2l_learner::Updater::Sgd`.
 #[derive(Module, Debug)]
 pub struct SoftmaxScratch {
     /// Weights, `[inputs, classes]`.

@@ -4,7 +4,7 @@
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
-use d2l_learner::Model;
+use d2l_models::Model;
 use d2l_models::{Dropout, Mlp, MlpConfig, dropout};
 
 fn values<const D: usize>(x: Tensor<D>) -> Vec<f32> {

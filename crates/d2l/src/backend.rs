@@ -5,7 +5,6 @@
 //! the `D2L_BACKEND` environment variable, else the first compiled one.
 
 use burn::tensor::Device;
-use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
@@ -13,8 +12,7 @@ use std::str::FromStr;
 pub const BACKEND_ENV: &str = "D2L_BACKEND";
 
 /// A backend this project can be built with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// Burn's pure-Rust CPU backend (feature `flex`).
     Flex,
@@ -100,7 +98,7 @@ pub enum BackendError {
     /// The backend was not compiled in.
     #[error(
         "backend '{requested}' is not compiled into this build (compiled: {}); \
-         rebuild with `--features {requested}`, or run `cargo xtask train --backend {requested}`",
+         rebuild with `--features {requested}`, or run `cargo xtask <verb> --backend {requested}`",
         list(compiled)
     )]
     NotCompiled {

@@ -1,25 +1,27 @@
 //! *Dive into Deep Learning*, chapters 3–4, in Rust on Burn.
 //!
-//! This facade re-exports the project's crates and adds the two things an application needs on
-//! top of them: the backend chosen by cargo feature ([`backend`]) and the experiments of the
-//! book wired end to end ([`experiments`]).
+//! This facade re-exports the project's crates and adds the one thing they leave to the
+//! application: the backend chosen by cargo feature ([`backend`]).
 //!
 //! | crate | what it holds |
 //! |---|---|
-//! | [`data`] (`d2l-data`) | Fashion-MNIST and Kaggle house loading, checksums, preprocessing |
-//! | [`models`] (`d2l-models`) | softmax and linear regression, MLPs, dropout, initialisers, hand-written ops |
+//! | [`data`] (`d2l-data`) | Fashion-MNIST and Kaggle house loading, checksums, preprocessing, datasets of tensors |
+//! | [`models`] (`d2l-models`) | the `Model` trait, softmax and linear regression, MLPs, dropout, initialisers, hand-written ops |
 //! | [`learner`] (`d2l-learner`) | the generic training loop, updaters, metrics, run folders |
+//! | [`experiments`] (`d2l-experiments`) | the book's experiments end to end, the registry of the command line, the benchmark |
 //!
-//! Train the concise softmax regression of d2l 3.7 for one epoch:
+//! Train the concise softmax regression of d2l 3.7 for one epoch on the backend the build and
+//! `D2L_BACKEND` choose:
 //!
 //! ```no_run
-//! use d2l::experiments::{Experiment, RunOptions, run};
+//! use d2l::experiments::{Env, Experiment, softmax::Softmax, train};
 //!
-//! let mut options = RunOptions::new(Experiment::Softmax);
-//! options.overrides.epochs = Some(1);
-//! let summary = run(&options)?;
-//! println!("test accuracy {:.3} in {}", summary.result("test_acc"), summary.run_dir.display());
-//! # Ok::<(), d2l::experiments::Error>(())
+//! let (backend, device) = d2l::device(None)?;
+//! let mut config = Softmax::book_config();
+//! config.learner.epochs = 1;
+//! let summary = train::<Softmax>(&config, &Env::new(backend.name(), device))?;
+//! println!("test accuracy {:.3} in {}", summary.results.test_acc, summary.run_dir.display());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 // Linked for its `x86-v4` feature only: AVX-512 matrix products in Burn's CPU backend (see the
@@ -27,11 +29,10 @@
 use gemm as _;
 
 pub mod backend;
-pub mod bench;
-pub mod experiments;
 
 pub use backend::{Backend, device};
 pub use d2l_data as data;
+pub use d2l_experiments as experiments;
 pub use d2l_learner as learner;
 pub use d2l_models as models;
 

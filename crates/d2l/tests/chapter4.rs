@@ -4,18 +4,23 @@
 
 mod common;
 
-use common::{options, run_serial};
+use common::{config, env, train_serial};
 use d2l::Backend;
-use d2l::experiments::{Experiment, HouseModel, HouseRecipe, RunOptions, Summary};
+use d2l::experiments::house::{House, HouseModel, HouseRecipe};
+use d2l::experiments::numerical_stability::NumericalStability;
+use d2l::experiments::weight_decay::{PenaltyStyle, WeightDecay};
+use d2l::experiments::{Experiment, Summary, load_config};
 
-fn train(
-    experiment: Experiment,
-    edit: impl FnOnce(&mut RunOptions),
-) -> (Summary, tempfile::TempDir) {
+/// Trains `E` with the options `edit` sets, checks that its `config.json` loads back to the
+/// config it ran with; the run folder lives as long as the `TempDir`.
+fn train<E: Experiment>(
+    edit: impl FnOnce(&mut E::Args),
+) -> (Summary<E::Results>, tempfile::TempDir) {
     let runs = tempfile::tempdir().unwrap();
-    let mut options = options(experiment, Backend::Flex, &runs);
-    edit(&mut options);
-    (run_serial(&options).unwrap(), runs)
+    let config = config::<E>(edit);
+    let summary = train_serial::<E>(&config, &env(Backend::Flex, &runs)).unwrap();
+    assert_eq!(load_config::<E>(&summary.run_dir).unwrap(), config);
+    (summary, runs)
 }
 
 /// Book: ‖w‖ ≈ 12.96 at λ = 0 and 0.356 at λ = 3 (reader runs 12.5–14.2 and 0.34–0.46).
@@ -23,27 +28,31 @@ fn train(
 /// objective from the same start and so agree closely.
 #[test]
 fn weight_decay_shrinks_the_weights_by_hand_and_by_the_optimizer() {
-    let (summary, _runs) = train(Experiment::WeightDecay, |_| {});
+    let (summary, _runs) = train::<WeightDecay>(|_| {});
     assert_eq!(summary.epochs, 100);
-    for style in ["penalty", "optimizer"] {
-        let free = summary.result(&format!("w_norm_{style}_0"));
-        let decayed = summary.result(&format!("w_norm_{style}_3"));
-        assert!((10.0..=16.0).contains(&free), "{style} λ=0: ‖w‖ {free}");
-        assert!(decayed < 0.6, "{style} λ=3: ‖w‖ {decayed}");
+    let results = &summary.results;
+    let run = |style, lambda| results.get(style, lambda).unwrap();
+    for style in [PenaltyStyle::Penalty, PenaltyStyle::Optimizer] {
+        let (free, decayed) = (run(style, 0.0), run(style, 3.0));
+        assert!((10.0..=16.0).contains(&free.w_norm), "{free:?}");
+        assert!(decayed.w_norm < 0.6, "{decayed:?}");
         // Overfitting without decay: the test loss dwarfs the training loss.
-        let (train, test) = (
-            summary.result(&format!("train_loss_{style}_0")),
-            summary.result(&format!("test_loss_{style}_0")),
-        );
-        assert!(test > 1000.0 * train, "{train} {test}");
+        assert!(free.test_loss > 1000.0 * free.train_loss, "{free:?}");
     }
-    for lambda in [0, 3] {
+    for lambda in [0.0, 3.0] {
         let (a, b) = (
-            summary.result(&format!("w_norm_penalty_{lambda}")),
-            summary.result(&format!("w_norm_optimizer_{lambda}")),
+            run(PenaltyStyle::Penalty, lambda).w_norm,
+            run(PenaltyStyle::Optimizer, lambda).w_norm,
         );
         assert!((a - b).abs() < 1e-3 * a, "λ={lambda}: {a} vs {b}");
     }
+    // The JSON keeps the flat keys scripts read.
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(
+        json["w_norm_penalty_3"],
+        run(PenaltyStyle::Penalty, 3.0).w_norm
+    );
+    assert!(json["test_loss_optimizer_0"].is_f64(), "{json}");
     for file in [
         "penalty-lambda-0-metrics.csv",
         "penalty-lambda-3-curves.svg",
@@ -56,24 +65,29 @@ fn weight_decay_shrinks_the_weights_by_hand_and_by_the_optimizer() {
 
 #[test]
 fn weight_decay_trains_only_the_lambda_asked_for() {
-    let (summary, _runs) = train(Experiment::WeightDecay, |o| {
-        o.overrides.weight_decay = Some(1.0);
-        o.overrides.epochs = Some(5);
+    let (summary, _runs) = train::<WeightDecay>(|a| {
+        a.lambda = Some(1.0);
+        a.learner.epochs = Some(5);
     });
-    let keys: Vec<&String> = summary.results.keys().collect();
+    let runs = &summary.results.runs;
+    assert_eq!(runs.len(), 2);
+    assert!(runs.iter().all(|run| run.lambda == 1.0), "{runs:?}");
+    let json = serde_json::to_value(&summary.results).unwrap();
+    let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
     assert!(keys.iter().all(|k| k.ends_with("_1")), "{keys:?}");
     assert_eq!(keys.len(), 6);
 }
 
 #[test]
 fn numerical_stability_shows_vanishing_exploding_and_symmetry() {
-    let (summary, _runs) = train(Experiment::NumericalStability, |_| {});
-    assert!((summary.result("sigmoid_grad_peak") - 0.25).abs() < 1e-6);
-    assert!(summary.result("sigmoid_grad_peak_x").abs() < 0.05);
-    let product = summary.result("product_max_abs");
+    let (summary, _runs) = train::<NumericalStability>(|_| {});
+    let results = &summary.results;
+    assert!((results.sigmoid_grad_peak - 0.25).abs() < 1e-6);
+    assert!(results.sigmoid_grad_peak_x.abs() < 0.05);
+    let product = results.product_max_abs;
     assert!(product > 1e15 && product.is_finite(), "{product:e}");
-    assert_eq!(summary.result("symmetric_units_difference"), 0.0);
-    assert!(summary.result("random_units_difference") > 1e-4);
+    assert_eq!(results.symmetric_units_difference, 0.0);
+    assert!(results.random_units_difference > 1e-4);
     let svg = std::fs::read_to_string(summary.run_dir.join("sigmoid.svg")).unwrap();
     assert!(svg.contains("sigmoid") && svg.contains("gradient"));
 }
@@ -83,24 +97,39 @@ fn numerical_stability_shows_vanishing_exploding_and_symmetry() {
 /// ≤ 0.166.
 #[test]
 fn house_book_recipe_matches_the_book_and_writes_a_submission() {
-    let (summary, _runs) = train(Experiment::House, |_| {});
-    let (train, valid) = (
-        summary.result("train_log_rmse"),
-        summary.result("valid_log_rmse"),
-    );
+    let (summary, _runs) = train::<House>(|_| {});
+    let k_fold = &summary.results.k_fold;
+    let (train, valid) = (k_fold.train(), k_fold.valid());
     assert!(
         valid <= 0.171 && train <= 0.166,
         "train {train}, valid {valid}"
     );
-    for fold in 1..=5 {
-        let v = summary.result(&format!("fold_{fold}_valid_log_rmse"));
-        assert!(v > 0.1 && v < 0.25, "fold {fold}: {v}");
-        let log = summary.run_dir.join(format!("fold-{fold}-metrics.csv"));
+    assert_eq!(k_fold.folds.len(), 5);
+    for (i, fold) in k_fold.folds.iter().enumerate() {
+        assert!(
+            fold.valid > 0.1 && fold.valid < 0.25,
+            "fold {}: {fold:?}",
+            i + 1
+        );
+        let log = summary.run_dir.join(format!("fold-{}-metrics.csv", i + 1));
         let csv = std::fs::read_to_string(log).unwrap();
         assert!(csv.starts_with("epoch,train_loss,train_log_rmse,test_log_rmse,seconds\n"));
         assert_eq!(csv.lines().count(), 101);
     }
-    assert!(summary.run_dir.join("fold-1-curves.svg").is_file());
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["valid_log_rmse"], valid);
+    assert_eq!(json["fold_5_train_log_rmse"], k_fold.folds[4].train);
+    for file in ["fold-1-curves.svg", "model.bpk", "preprocessor.json"] {
+        assert!(summary.run_dir.join(file).is_file(), "{file}");
+    }
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(summary.run_dir.join("config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (&config["model"], &config["recipe"]),
+        (&"linear".into(), &"book".into())
+    );
 
     let submission = std::fs::read_to_string(summary.run_dir.join("submission.csv")).unwrap();
     let mut lines = submission.lines();
@@ -126,10 +155,8 @@ fn house_book_recipe_matches_the_book_and_writes_a_submission() {
 /// Acceptance: average 5-fold valid log-RMSE ≤ 0.125.
 #[test]
 fn house_better_recipe_beats_the_book() {
-    let (summary, _runs) = train(Experiment::House, |o| {
-        o.overrides.recipe = Some(HouseRecipe::Better);
-    });
-    let valid = summary.result("valid_log_rmse");
+    let (summary, _runs) = train::<House>(|a| a.recipe = Some(HouseRecipe::Better));
+    let valid = summary.results.k_fold.valid();
     assert!(valid <= 0.125, "{valid}");
 }
 
@@ -137,25 +164,20 @@ fn house_better_recipe_beats_the_book() {
 /// the options.
 #[test]
 fn house_mlp_runs_with_its_options() {
-    let (summary, _runs) = train(Experiment::House, |o| {
-        o.overrides.model = Some(HouseModel::Mlp);
-        o.overrides.k = Some(2);
-        o.overrides.hidden = Some(32);
-        o.overrides.dropout = Some(0.3);
-        o.overrides.epochs = Some(3);
-        o.overrides.lr = Some(0.5);
+    let (summary, _runs) = train::<House>(|a| {
+        a.model = Some(HouseModel::Mlp);
+        a.k = Some(2);
+        a.hidden = Some(32);
+        a.dropout = Some(0.3);
+        a.learner.epochs = Some(3);
+        a.learner.lr = Some(0.5);
     });
-    assert!(summary.result("valid_log_rmse").is_finite());
-    assert!(summary.results.contains_key("fold_2_valid_log_rmse"));
-    assert!(!summary.results.contains_key("fold_3_valid_log_rmse"));
-    let config: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(summary.run_dir.join("config.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(config["model"], "mlp");
+    assert!(summary.results.k_fold.valid().is_finite());
+    assert_eq!(summary.results.k_fold.folds.len(), 2);
+    let config = load_config::<House>(&summary.run_dir).unwrap();
     assert_eq!(
-        (config["hidden"].clone(), config["dropout"].clone()),
-        (32.into(), 0.3.into())
+        (config.model, config.hidden, config.dropout),
+        (HouseModel::Mlp, 32, 0.3)
     );
 }
 
@@ -165,11 +187,10 @@ fn house_reports_a_corrupt_csv_by_file() {
     let data = runs.path().join("data");
     std::fs::create_dir_all(data.join("kaggle-house")).unwrap();
     std::fs::write(data.join("kaggle-house/train.csv"), "Id,SalePrice\n1,2\n").unwrap();
-    let mut options = RunOptions::new(Experiment::House);
-    options.backend = Some(Backend::Flex);
-    options.runs_dir = runs.path().join("runs");
-    options.data_dir = Some(data);
-    options.progress = false;
-    let message = run_serial(&options).unwrap_err().to_string();
+    let mut env = env(Backend::Flex, &runs);
+    env.data_dir = data;
+    let message = train_serial::<House>(&House::book_config(), &env)
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("kaggle-house/train.csv"), "{message}");
 }

@@ -10,139 +10,178 @@
 
 mod common;
 
-use common::{options, run_serial};
+use common::{config, env, train_serial};
 use d2l::Backend;
-use d2l::experiments::{Experiment, Summary};
+use d2l::experiments::fashion::{ClassifierArgs, ClassifierConfig, ClassifierResults};
+use d2l::experiments::{
+    Experiment, Summary, dropout::Dropout, dropout_scratch::DropoutScratch, load_config, mlp::Mlp,
+    mlp_scratch::MlpScratch, softmax::Softmax, softmax_scratch::SoftmaxScratch,
+};
 use d2l::models::Init;
 
-fn check_book_accuracy(experiment: Experiment, backend: Backend, bar: f64) -> Summary {
+/// Trains `E` with the options `edit` sets; the run folder lives as long as the `TempDir`.
+fn train<E>(
+    backend: Backend,
+    edit: impl FnOnce(&mut ClassifierArgs),
+) -> (Summary<ClassifierResults>, tempfile::TempDir)
+where
+    E: Experiment<Args = ClassifierArgs, Config = ClassifierConfig, Results = ClassifierResults>,
+{
     let runs = tempfile::tempdir().unwrap();
-    let summary = run_serial(&options(experiment, backend, &runs)).unwrap();
+    let config = config::<E>(edit);
+    let summary = train_serial::<E>(&config, &env(backend, &runs)).unwrap();
+    assert_eq!(load_config::<E>(&summary.run_dir).unwrap(), config);
+    (summary, runs)
+}
+
+fn check_book_accuracy<E>(backend: Backend, bar: f64)
+where
+    E: Experiment<Args = ClassifierArgs, Config = ClassifierConfig, Results = ClassifierResults>,
+{
+    let (summary, _runs) = train::<E>(backend, |_| {});
     assert_eq!(summary.epochs, 10);
-    let test_acc = summary.result("test_acc");
+    let results = &summary.results;
     assert!(
-        test_acc >= bar,
-        "{experiment} on {backend}: test accuracy {test_acc} < {bar}"
+        results.test_acc >= bar,
+        "{} on {backend}: test accuracy {} < {bar}",
+        E::NAME,
+        results.test_acc
     );
-    assert!(summary.result("train_loss") < 0.5, "{summary:?}");
-    summary
+    assert!(results.train_loss < 0.5, "{summary:?}");
 }
 
 #[test]
 fn softmax_reaches_the_book_accuracy_on_flex() {
-    check_book_accuracy(Experiment::Softmax, Backend::Flex, 0.82);
+    check_book_accuracy::<Softmax>(Backend::Flex, 0.82);
 }
 
 #[test]
 fn softmax_scratch_reaches_the_book_accuracy_on_flex() {
-    check_book_accuracy(Experiment::SoftmaxScratch, Backend::Flex, 0.82);
+    check_book_accuracy::<SoftmaxScratch>(Backend::Flex, 0.82);
 }
 
 #[test]
 fn mlp_reaches_the_book_accuracy_on_flex() {
-    check_book_accuracy(Experiment::Mlp, Backend::Flex, 0.845);
+    check_book_accuracy::<Mlp>(Backend::Flex, 0.845);
 }
 
 #[test]
 fn mlp_scratch_reaches_the_book_accuracy_on_flex() {
-    check_book_accuracy(Experiment::MlpScratch, Backend::Flex, 0.845);
+    check_book_accuracy::<MlpScratch>(Backend::Flex, 0.845);
 }
 
 /// At lr 0.5 the test accuracy of the dropout MLPs swings by a point or two from one epoch to
 /// the next (0.80–0.86 over epochs 6–10 of one run), so the final epoch of a single run is a
 /// draw: over the seeds below it spans 0.847–0.870 for `dropout-scratch`. The recipe is judged
 /// by the mean over five seeds (the default 42 and 1–4), each run must be a sane one.
-fn check_mean_accuracy(experiment: Experiment, bar: f64) {
+fn check_mean_accuracy<E>(bar: f64)
+where
+    E: Experiment<Args = ClassifierArgs, Config = ClassifierConfig, Results = ClassifierResults>,
+{
     let seeds = [42, 1, 2, 3, 4];
     let accuracies: Vec<f64> = seeds
         .iter()
         .map(|&seed| {
-            let runs = tempfile::tempdir().unwrap();
-            let mut options = options(experiment, Backend::Flex, &runs);
-            options.overrides.seed = Some(seed);
-            run_serial(&options).unwrap().result("test_acc")
+            train::<E>(Backend::Flex, |a| a.learner.seed = Some(seed))
+                .0
+                .results
+                .test_acc
         })
         .collect();
     let mean = accuracies.iter().sum::<f64>() / accuracies.len() as f64;
     assert!(
         mean >= bar,
-        "{experiment}: mean test accuracy {mean} < {bar} over seeds {seeds:?}: {accuracies:?}"
+        "{}: mean test accuracy {mean} < {bar} over seeds {seeds:?}: {accuracies:?}",
+        E::NAME
     );
     assert!(
         accuracies.iter().all(|&a| a > 0.83),
-        "{experiment}: {accuracies:?}"
+        "{}: {accuracies:?}",
+        E::NAME
     );
 }
 
 #[test]
 fn dropout_reaches_the_book_accuracy_on_flex() {
-    check_mean_accuracy(Experiment::Dropout, 0.855);
+    check_mean_accuracy::<Dropout>(0.855);
 }
 
 #[test]
 fn dropout_scratch_reaches_the_book_accuracy_on_flex() {
-    check_mean_accuracy(Experiment::DropoutScratch, 0.855);
+    check_mean_accuracy::<DropoutScratch>(0.855);
 }
 
 #[cfg(feature = "ndarray")]
 #[test]
 fn softmax_reaches_the_book_accuracy_on_ndarray() {
-    check_book_accuracy(Experiment::Softmax, Backend::NdArray, 0.82);
+    check_book_accuracy::<Softmax>(Backend::NdArray, 0.82);
 }
 
 #[cfg(feature = "ndarray")]
 #[test]
 fn softmax_scratch_reaches_the_book_accuracy_on_ndarray() {
-    check_book_accuracy(Experiment::SoftmaxScratch, Backend::NdArray, 0.82);
+    check_book_accuracy::<SoftmaxScratch>(Backend::NdArray, 0.82);
 }
 
 /// The MLPs train on ndarray too (two epochs: the backend is checked, not the recipe).
 #[cfg(feature = "ndarray")]
 #[test]
 fn the_mlps_train_on_ndarray() {
-    for experiment in [Experiment::MlpScratch, Experiment::Dropout] {
-        let runs = tempfile::tempdir().unwrap();
-        let mut options = options(experiment, Backend::NdArray, &runs);
-        options.overrides.epochs = Some(2);
-        let acc = run_serial(&options).unwrap().result("test_acc");
-        assert!(acc > 0.75, "{experiment}: {acc}");
-    }
+    let two_epochs = |a: &mut ClassifierArgs| a.learner.epochs = Some(2);
+    let accuracies = [
+        train::<MlpScratch>(Backend::NdArray, two_epochs)
+            .0
+            .results
+            .test_acc,
+        train::<Dropout>(Backend::NdArray, two_epochs)
+            .0
+            .results
+            .test_acc,
+    ];
+    assert!(accuracies.iter().all(|&acc| acc > 0.75), "{accuracies:?}");
 }
 
-/// `--init xavier` reaches the model and trains as well as the book's initialisation.
+/// `--init xavier` reaches the model, is written as the command line spells it, and trains as
+/// well as the book's initialisation.
 #[test]
 fn xavier_initialisation_is_used_and_trains() {
-    let runs = tempfile::tempdir().unwrap();
-    let mut options = options(Experiment::Mlp, Backend::Flex, &runs);
-    options.overrides.epochs = Some(2);
-    options.overrides.init = Some(Init::XavierUniform);
-    let summary = run_serial(&options).unwrap();
+    let (summary, _runs) = train::<Mlp>(Backend::Flex, |a| {
+        a.learner.epochs = Some(2);
+        a.init = Some(Init::XavierUniform);
+    });
     let config: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(summary.run_dir.join("config.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(config["model"]["init"], "XavierUniform", "{config}");
-    assert!(summary.result("test_acc") > 0.8, "{summary:?}");
+    assert_eq!(config["net"]["mlp"]["init"], "xavier", "{config}");
+    assert_eq!(
+        load_config::<Mlp>(&summary.run_dir).unwrap().net.init(),
+        Init::XavierUniform
+    );
+    assert!(summary.results.test_acc > 0.8, "{summary:?}");
 }
 
 #[test]
 fn a_run_folder_holds_config_metrics_curves_weights_predictions_and_summary() {
-    let runs = tempfile::tempdir().unwrap();
-    let mut options = options(Experiment::SoftmaxScratch, Backend::Flex, &runs);
-    options.overrides.epochs = Some(2);
-    options.overrides.lr = Some(0.2);
-    let summary = run_serial(&options).unwrap();
+    let (summary, _runs) = train::<SoftmaxScratch>(Backend::Flex, |a| {
+        a.learner.epochs = Some(2);
+        a.learner.lr = Some(0.2);
+    });
     let dir = &summary.run_dir;
-    assert!(dir.starts_with(runs.path()));
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     assert!(name.starts_with("softmax-scratch-"), "{name}");
 
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["experiment"], "softmax-scratch");
     assert_eq!(config["learner"]["epochs"], 2);
     assert_eq!(config["learner"]["lr"], 0.2);
     assert_eq!(config["learner"]["batch_size"], 256);
-    assert_eq!(config["model"]["num_inputs"], 784);
+    assert_eq!(config["net"]["softmax-scratch"]["num_inputs"], 784);
+    assert_eq!(config["net"]["softmax-scratch"]["init"], "normal");
+    assert_eq!(config["optimizer"], "scratch");
+    assert_eq!(config["provenance"]["backend"], "flex");
+    assert!(config["provenance"]["command_line"].is_array(), "{config}");
 
     let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
     let lines: Vec<&str> = metrics.lines().collect();
@@ -154,6 +193,9 @@ fn a_run_folder_holds_config_metrics_curves_weights_predictions_and_summary() {
         let len = std::fs::metadata(dir.join(file)).unwrap().len();
         assert!(len > 0, "{file} is empty");
     }
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(written["test_acc"], summary.results.test_acc);
     // d2l's predict_ch3: the first test images titled "true / predicted"; the first two test
     // images are an ankle boot and a pullover.
     let grid = std::fs::read_to_string(dir.join("predictions.svg")).unwrap();
@@ -168,9 +210,11 @@ fn a_run_folder_holds_config_metrics_curves_weights_predictions_and_summary() {
 #[test]
 fn a_missing_data_directory_is_an_error_naming_the_file() {
     let runs = tempfile::tempdir().unwrap();
-    let mut options = options(Experiment::Softmax, Backend::Flex, &runs);
-    options.data_dir = Some(runs.path().join("nowhere"));
-    let message = run_serial(&options).unwrap_err().to_string();
+    let mut env = env(Backend::Flex, &runs);
+    env.data_dir = runs.path().join("nowhere");
+    let message = train_serial::<Softmax>(&Softmax::book_config(), &env)
+        .unwrap_err()
+        .to_string();
     assert!(
         message.contains("nowhere/fashion-mnist/train-images-idx3-ubyte.gz"),
         "{message}"

@@ -7,7 +7,6 @@ use burn::optim::SgdConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 use d2l::Backend;
 use d2l::data::FashionMnist;
-use d2l::experiments::fashion_mnist_datasets;
 use d2l::learner::{Model, Updater};
 use d2l::models::{SoftmaxConfig, softmax_cross_entropy};
 
@@ -19,7 +18,7 @@ fn losses(device: &Device, data: &FashionMnist, w0: &[f32], steps: usize) -> Vec
         train: data.train.head(256 * steps),
         test: data.test.head(256),
     };
-    let (train, _) = fashion_mnist_datasets(&subset, device);
+    let (train, _) = subset.datasets(device);
     let ad = device.clone().autodiff();
     let mut model = SoftmaxConfig::new().init(&ad);
     model.linear.weight = Param::from_tensor(Tensor::from_data(
@@ -68,7 +67,7 @@ fn the_dropout_mlps_train_on_wgpu_and_evaluate_deterministically() {
         test: data.test.head(512),
     };
     let device = Backend::Wgpu.device().unwrap();
-    let (train, test) = fashion_mnist_datasets(&subset, &device);
+    let (train, test) = subset.datasets(&device);
     let ad = device.clone().autodiff();
     let config = LearnerConfig::new().with_epochs(2).with_lr(0.5);
     let learner = |updater| {

@@ -1,19 +1,23 @@
-//! The figures of `cargo xtask bench`: Burn timed on the book's recipes, the PyTorch reference
-//! script run in the same session, and their ratios.
+//! The figures of `d2l bench` (`cargo xtask bench`): Burn timed on the book's recipes, each
+//! taken from its experiment and trained through the experiment's own code into a run folder,
+//! the PyTorch reference script run in the same session, and their ratios.
 
-use burn::optim::SgdConfig;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::Device;
 use d2l_data::{Cache, FashionMnist, KaggleHouse};
-use d2l_learner::{Accuracy, Learner, LearnerConfig, Model, TensorDataset, Updater};
-use d2l_models::{MlpConfig, SoftmaxConfig, softmax_cross_entropy};
+use d2l_learner::{EpochRecord, RunDir};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::backend::Backend;
-use crate::experiments::house::{HouseConfig, HouseData};
-use crate::experiments::{Error, Experiment, RunOptions, fashion_mnist_datasets};
+use crate::Error;
+use crate::dropout::Dropout;
+use crate::dropout_scratch::DropoutScratch;
+use crate::experiment::Run;
+use crate::fashion::{Classifier, train};
+use crate::house::{HouseConfig, HouseData};
+use crate::mlp::Mlp;
+use crate::softmax::Softmax;
 
 /// What one implementation measured. Times are medians over the timed repetitions; every
 /// Fashion-MNIST epoch is a training pass and a test evaluation, batch 256.
@@ -22,23 +26,25 @@ pub struct Figures {
     /// Seconds to read, verify and decode Fashion-MNIST into datasets ready to batch (Burn:
     /// through the cache of decompressed files, as every load after the first one).
     pub load_seconds: f64,
-    /// Seconds of one concise softmax-regression epoch (lr 0.1).
+    /// Seconds of one concise softmax-regression epoch (`softmax`'s recipe).
     pub softmax_epoch_seconds: f64,
     /// Its test accuracy after the timed epochs.
     pub softmax_test_acc: f64,
-    /// Seconds of one concise MLP epoch (784-256-10, lr 0.1).
+    /// Seconds of one concise MLP epoch (`mlp`'s recipe).
     pub mlp_epoch_seconds: f64,
     /// Its test accuracy after the timed epochs.
     pub mlp_test_acc: f64,
-    /// Seconds of one concise dropout-MLP epoch (784-256-256-10, p 0.2/0.5, lr 0.5).
+    /// Seconds of one concise dropout-MLP epoch (`dropout`'s recipe).
     pub dropout_epoch_seconds: f64,
     /// Its test accuracy after the timed epochs.
     pub dropout_test_acc: f64,
-    /// Seconds of one epoch of the same network with dropout written by hand (d2l 4.6.1).
+    /// Seconds of one epoch of the same network with dropout written by hand
+    /// (`dropout-scratch`'s recipe).
     pub dropout_scratch_epoch_seconds: f64,
     /// Its test accuracy after the timed epochs.
     pub dropout_scratch_test_acc: f64,
-    /// Seconds of d2l 4.10's 5-fold × 100-epoch validation of the linear model.
+    /// Seconds of d2l 4.10's 5-fold × 100-epoch validation of the linear model (`house`'s
+    /// recipe; Burn: its folds' epochs, training and evaluation, summed).
     pub house_kfold_seconds: f64,
     /// Its average training log-RMSE.
     pub house_train_log_rmse: f64,
@@ -50,7 +56,7 @@ pub struct Figures {
 #[derive(Debug, Clone, Serialize)]
 pub struct BurnFigures {
     /// The backend.
-    pub backend: Backend,
+    pub backend: String,
     /// Seconds of a load that inflates the `.gz` files (the first load; `Cache::Off`).
     pub load_uncached_seconds: f64,
     /// The figures.
@@ -124,19 +130,24 @@ pub fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Times Burn on `backend` (resolved as usual): three loads without the cache of decompressed
-/// files and three with it (after one that fills it), then `epochs` epochs of each
-/// Fashion-MNIST recipe, then the house K-fold validation.
-pub fn time_burn(backend: Option<Backend>, epochs: usize) -> Result<BurnFigures, Error> {
-    let backend = crate::backend::resolve(backend)?;
-    let device = backend.device()?;
-    let dir = d2l_data::data_dir(None);
+/// Times Burn on `device` of `backend`: three loads without the cache of decompressed files
+/// and three with it (after one that fills it), then `epochs` epochs of each Fashion-MNIST
+/// recipe, then the house K-fold validation. Each recipe is its experiment's book
+/// configuration (with `epochs` epochs), trained by the experiment's code into a run folder
+/// under `runs_dir`.
+pub fn time_burn(
+    backend: &str,
+    device: &Device,
+    data_dir: &Path,
+    runs_dir: &Path,
+    epochs: usize,
+) -> Result<BurnFigures, Error> {
     let load = |cache| -> Result<_, Error> {
         let start = Instant::now();
-        let loaded = FashionMnist::load_with(&dir, cache)?;
-        let datasets = fashion_mnist_datasets(&loaded, &device);
-        datasets.0.targets().clone().sum().into_scalar::<i64>(); // wait for the upload
-        Ok((start.elapsed().as_secs_f64(), datasets))
+        let loaded = FashionMnist::load_with(data_dir, cache)?;
+        let (train, _) = loaded.datasets(device);
+        train.targets().clone().sum().try_into_scalar::<i64>()?; // wait for the upload
+        Ok((start.elapsed().as_secs_f64(), loaded))
     };
     let mut uncached = (0..3)
         .map(|_| Ok(load(Cache::Off)?.0))
@@ -145,27 +156,28 @@ pub fn time_burn(backend: Option<Backend>, epochs: usize) -> Result<BurnFigures,
     let mut cached = Vec::new();
     let mut data = None;
     for _ in 0..3 {
-        let (seconds, datasets) = load(Cache::Use)?;
+        let (seconds, loaded) = load(Cache::Use)?;
         cached.push(seconds);
-        data = Some(datasets);
+        data = Some(loaded);
     }
-    let (train, test) = data.expect("three loads");
-    let config = LearnerConfig::new().with_epochs(epochs.max(1));
-    device.seed(config.seed);
-    let time = |model, lr| time_classifier(model, &config, lr, (&train, &test));
-    let (softmax_epoch_seconds, softmax_test_acc) = time(Net::Softmax(SoftmaxConfig::new()), 0.1)?;
-    let (mlp_epoch_seconds, mlp_test_acc) = time(Net::Mlp(MlpConfig::new()), 0.1)?;
-    let (dropout_epoch_seconds, dropout_test_acc) = time(Net::Mlp(MlpConfig::dropout_book()), 0.5)?;
+    let data = data.expect("three loads");
+    let timer = Timer {
+        device,
+        data_dir,
+        runs_dir,
+        epochs: epochs.max(1),
+    };
+    let (softmax_epoch_seconds, softmax_test_acc) = timer.classifier::<Softmax>(&data)?;
+    let (mlp_epoch_seconds, mlp_test_acc) = timer.classifier::<Mlp>(&data)?;
+    let (dropout_epoch_seconds, dropout_test_acc) = timer.classifier::<Dropout>(&data)?;
     let (dropout_scratch_epoch_seconds, dropout_scratch_test_acc) =
-        time(Net::MlpScratch(MlpConfig::dropout_book()), 0.5)?;
+        timer.classifier::<DropoutScratch>(&data)?;
 
-    let house = HouseConfig::new(&RunOptions::new(Experiment::House), backend.name());
-    let prepared = HouseData::prepare(&house, &KaggleHouse::load(&dir)?)?;
-    let start = Instant::now();
-    let report = prepared.k_fold(&house, &device, None, false)?;
-    let house_kfold_seconds = start.elapsed().as_secs_f64();
+    let house = HouseConfig::new();
+    let prepared = HouseData::prepare(&house, &KaggleHouse::load(data_dir)?)?;
+    let report = prepared.k_fold(&house, device, &timer.run_dir("house")?, false)?;
     Ok(BurnFigures {
-        backend,
+        backend: backend.to_string(),
         load_uncached_seconds: median(&mut uncached),
         figures: Figures {
             load_seconds: median(&mut cached),
@@ -177,60 +189,56 @@ pub fn time_burn(backend: Option<Backend>, epochs: usize) -> Result<BurnFigures,
             dropout_test_acc,
             dropout_scratch_epoch_seconds,
             dropout_scratch_test_acc,
-            house_kfold_seconds,
+            house_kfold_seconds: report.seconds,
             house_train_log_rmse: report.train(),
             house_valid_log_rmse: report.valid(),
         },
     })
 }
 
-/// A Fashion-MNIST network to time: concise ones with Burn SGD, from-scratch ones with the
-/// hand-written updater.
-enum Net {
-    Softmax(SoftmaxConfig),
-    Mlp(MlpConfig),
-    MlpScratch(MlpConfig),
+/// Where and how long the recipes are timed.
+struct Timer<'a> {
+    device: &'a Device,
+    data_dir: &'a Path,
+    runs_dir: &'a Path,
+    epochs: usize,
 }
 
-type Split = TensorDataset<Tensor<1, Int>>;
-
-/// The median epoch seconds and the final test accuracy of `net` trained with Burn SGD.
-fn time_classifier(
-    net: Net,
-    config: &LearnerConfig,
-    lr: f64,
-    data: (&Split, &Split),
-) -> Result<(f64, f64), Error> {
-    let device = data.0.targets().device().autodiff();
-    let config = config.clone().with_lr(lr);
-    let sgd = || Updater::from(SgdConfig::new().init());
-    match net {
-        Net::Softmax(c) => fit_timed(c.init(&device), sgd(), config, data),
-        Net::Mlp(c) => fit_timed(c.init(&device), sgd(), config, data),
-        Net::MlpScratch(c) => fit_timed(c.init_scratch(&device), Updater::Sgd, config, data),
+impl Timer<'_> {
+    fn run_dir(&self, name: &str) -> Result<RunDir, Error> {
+        Ok(RunDir::create(self.runs_dir, &format!("bench-{name}"))?)
     }
-}
 
-fn fit_timed<M: Model>(
-    model: M,
-    updater: Updater,
-    config: LearnerConfig,
-    (train, test): (&Split, &Split),
-) -> Result<(f64, f64), Error> {
-    let (_, history) = Learner::new(config, &softmax_cross_entropy, &Accuracy, updater)
-        .progress(false)
-        .fit(model, train, Some(test))?;
-    let mut seconds: Vec<f64> = history.iter().map(|r| r.seconds).collect();
-    let accuracy = history
-        .last()
-        .and_then(|r| r.test_metric)
-        .unwrap_or(f64::NAN);
-    Ok((median(&mut seconds), accuracy))
+    /// The median epoch seconds and the final test accuracy of classifier `C`'s recipe.
+    fn classifier<C: Classifier>(&self, data: &FashionMnist) -> Result<(f64, f64), Error> {
+        let mut config = C::book();
+        config.learner.epochs = self.epochs;
+        self.device.seed(config.learner.seed);
+        let dir = self.run_dir(C::NAME)?;
+        let run = Run {
+            device: self.device,
+            dir: &dir,
+            data_dir: self.data_dir,
+            progress: false,
+        };
+        let history = train(&config, data, &run)?;
+        let mut seconds: Vec<f64> = history.iter().map(|r: &EpochRecord| r.seconds).collect();
+        let accuracy = history
+            .last()
+            .and_then(|r| r.test_metric)
+            .unwrap_or(f64::NAN);
+        Ok((median(&mut seconds), accuracy))
+    }
 }
 
 /// Runs the PyTorch reference `script` with `python` and reads its figures; an error says why
 /// it could not (most often: `torch` is not installed).
-pub fn pytorch_reference(python: &Path, script: &Path, epochs: usize) -> Result<Figures, String> {
+pub fn pytorch_reference(
+    python: &Path,
+    script: &Path,
+    data_dir: &Path,
+    epochs: usize,
+) -> Result<Figures, String> {
     let probe = Command::new(python)
         .args(["-c", "import torch, numpy, pandas"])
         .output()
@@ -245,7 +253,7 @@ pub fn pytorch_reference(python: &Path, script: &Path, epochs: usize) -> Result<
         .arg(script)
         .args(["--epochs", &epochs.to_string()])
         .arg("--data-dir")
-        .arg(d2l_data::data_dir(None))
+        .arg(data_dir)
         .output()
         .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
     if !output.status.success() {
@@ -291,7 +299,7 @@ mod tests {
             house_valid_log_rmse: 0.17,
         };
         let burn = BurnFigures {
-            backend: Backend::Flex,
+            backend: "flex".to_string(),
             load_uncached_seconds: 0.2,
             figures: figures(0.1, 0.05),
         };

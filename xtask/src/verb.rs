@@ -1,21 +1,23 @@
-//! `cargo xtask train`: build `d2l-train` with the requested backend, then run it.
+//! `cargo xtask <verb> [--backend B] [ARGS...]`: build the `d2l` binary in release mode with
+//! backend B's cargo feature (flex by default), then run `d2l --backend B <verb> ARGS...`.
+//! Every verb of the binary (`train`, and those to come) is reachable this way.
 
 use crate::{cargo, run as run_command};
 
-/// The backends `--backend` accepts (each a cargo feature of `d2l-train`).
+/// The backends `--backend` accepts (each a cargo feature of `d2l-cli`).
 pub const BACKENDS: [&str; 3] = ["flex", "ndarray", "wgpu"];
 
 const HELP: &str = "\
-cargo xtask train [EXPERIMENT] [--backend flex|ndarray|wgpu] [OVERRIDES...]
+cargo xtask <verb> [--backend flex|ndarray|wgpu] [ARGS...]
 
-Builds d2l-train in release mode with the backend's cargo feature (flex by default; each
-backend is its own build, the first one takes minutes) and runs it with the other arguments.
+Builds the d2l binary in release mode with the backend's cargo feature (flex by default; each
+backend is its own build, the first one takes minutes) and runs `d2l --backend B <verb> ARGS`.
 Backends:
   flex      pure-Rust CPU backend (default)
   ndarray   ndarray CPU backend
   wgpu      GPU through wgpu (Vulkan/Metal/DX12; software Vulkan when there is no GPU)
 
-d2l-train's own help (experiments and every override) follows.
+The binary's own help follows.
 ";
 
 /// Splits xtask's `--backend X` (default flex) from the arguments passed through.
@@ -44,17 +46,17 @@ pub fn take_backend(args: &[String]) -> Result<(String, Vec<String>), String> {
     Ok((backend, passed))
 }
 
-/// The cargo arguments that build and run `d2l-train` with `args` (xtask's `--backend` turned
-/// into a feature, everything else passed through).
-pub fn cargo_args(args: &[String]) -> Result<Vec<String>, String> {
+/// The cargo arguments that build and run `d2l <verb>` with `args` (xtask's `--backend`
+/// turned into a feature and passed on, everything else passed through).
+pub fn cargo_args(verb: &str, args: &[String]) -> Result<Vec<String>, String> {
     let (backend, passed) = take_backend(args)?;
     let mut cargo_args: Vec<String> = [
         "run",
         "--release",
         "--package",
-        "d2l-train",
+        "d2l-cli",
         "--bin",
-        "d2l-train",
+        "d2l",
         "--no-default-features",
         "--features",
     ]
@@ -62,16 +64,17 @@ pub fn cargo_args(args: &[String]) -> Result<Vec<String>, String> {
     .to_vec();
     cargo_args.push(backend.clone());
     cargo_args.extend(["--".to_string(), "--backend".to_string(), backend]);
+    cargo_args.push(verb.to_string());
     cargo_args.extend(passed);
     Ok(cargo_args)
 }
 
-/// Runs the task.
-pub fn run(args: &[String]) -> Result<(), String> {
+/// Runs `verb`.
+pub fn run(verb: &str, args: &[String]) -> Result<(), String> {
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("{HELP}");
     }
-    run_command(cargo().args(cargo_args(args)?))
+    run_command(cargo().args(cargo_args(verb, args)?))
 }
 
 #[cfg(test)]
@@ -82,38 +85,47 @@ mod tests {
         s.split_whitespace().map(String::from).collect()
     }
 
+    const PREFIX: &str = "run --release --package d2l-cli --bin d2l --no-default-features";
+
     #[test]
-    fn the_default_is_flex_and_the_default_experiment() {
+    fn train_defaults_to_flex_and_the_binarys_default_experiment() {
         assert_eq!(
-            cargo_args(&[]).unwrap().join(" "),
-            "run --release --package d2l-train --bin d2l-train --no-default-features --features flex -- --backend flex"
+            cargo_args("train", &[]).unwrap().join(" "),
+            format!("{PREFIX} --features flex -- --backend flex train")
         );
     }
 
     #[test]
     fn the_backend_becomes_a_feature_and_the_rest_passes_through() {
-        let got = cargo_args(&args(
-            "softmax-scratch --backend ndarray --epochs 3 --lr 0.1",
-        ))
+        let got = cargo_args(
+            "train",
+            &args("softmax-scratch --backend ndarray --epochs 3 --lr 0.1"),
+        )
         .unwrap();
         assert_eq!(
             got.join(" "),
-            "run --release --package d2l-train --bin d2l-train --no-default-features --features ndarray \
-             -- --backend ndarray softmax-scratch --epochs 3 --lr 0.1"
+            format!(
+                "{PREFIX} --features ndarray -- --backend ndarray train softmax-scratch \
+                 --epochs 3 --lr 0.1"
+            )
         );
-        let got = cargo_args(&args("--backend=wgpu")).unwrap();
-        assert!(got.contains(&"wgpu".to_string()));
+        let got = cargo_args("evaluate", &args("runs/x --backend=wgpu")).unwrap();
+        assert!(
+            got.join(" ")
+                .ends_with("--features wgpu -- --backend wgpu evaluate runs/x"),
+            "{got:?}"
+        );
     }
 
     #[test]
     fn unknown_or_missing_backends_are_refused() {
         assert!(
-            cargo_args(&args("--backend cuda"))
+            cargo_args("train", &args("--backend cuda"))
                 .unwrap_err()
                 .contains("unknown backend")
         );
         assert!(
-            cargo_args(&args("--backend"))
+            cargo_args("train", &args("--backend"))
                 .unwrap_err()
                 .contains("needs a value")
         );

@@ -1,17 +1,129 @@
-//! An in-memory dataset, and its batches.
+//! Loaded data as datasets of tensors, and their batches: the one place where a split becomes
+//! something a training loop can batch.
 //!
 //! A split's features are one tensor on the device, or bytes on the host (pixels) that each
 //! batch turns into floats as it is gathered; its targets are a tensor on the device. A batch
 //! is a `select` (shuffled) or a `narrow` (in order): no per-example work in the hot loop.
-//! [`prefetch`] gathers the next batches on another thread while the current one trains.
+//!
+//! The adapters from this crate's data: [`Split::dataset`](crate::Split::dataset) and
+//! [`FashionMnist::datasets`](crate::FashionMnist::datasets) for Fashion-MNIST,
+//! [`Table::dataset`] for rows of features and regression targets (the house prices).
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use std::sync::Arc;
 
-use crate::Targets;
+/// The targets of a dataset, indexed along their first dimension: class indices
+/// (`Tensor<1, Int>`) or regression targets (`Tensor<2>`).
+///
+/// `Send + Sync`, as tensors are: a training loop may gather batches on another thread.
+pub trait Targets: Clone + Send + Sync {
+    /// Number of examples.
+    fn len(&self) -> usize;
+    /// Whether there is no example.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The examples at `indices`, in that order.
+    fn select(&self, indices: Tensor<1, Int>) -> Self;
+    /// `length` examples from `start`.
+    fn narrow(&self, start: usize, length: usize) -> Self;
+    /// The same values on the autodiff side of their device (untracked).
+    fn autodiff(self) -> Self;
+}
+
+macro_rules! tensor_targets {
+    ($($t:ty),+) => {$(
+        impl Targets for $t {
+            fn len(&self) -> usize {
+                self.dims()[0]
+            }
+            fn select(&self, indices: Tensor<1, Int>) -> Self {
+                self.clone().select(0, indices)
+            }
+            fn narrow(&self, start: usize, length: usize) -> Self {
+                self.clone().narrow(0, start, length)
+            }
+            fn autodiff(self) -> Self {
+                Tensor::autodiff(self)
+            }
+        }
+    )+};
+}
+
+tensor_targets!(Tensor<1, Int>, Tensor<2>);
+
+/// Rows of features and one regression target per row, on the host (row-major): a table
+/// from which datasets of any subset of rows are made, as K-fold cross-validation needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    features: Vec<f32>,
+    width: usize,
+    targets: Vec<f32>,
+}
+
+impl Table {
+    /// `features` holds `width` values per row, one row per target.
+    ///
+    /// # Panics
+    /// When the lengths do not agree.
+    pub fn new(features: Vec<f32>, width: usize, targets: Vec<f32>) -> Self {
+        assert_eq!(
+            features.len(),
+            width * targets.len(),
+            "features and targets must hold the same number of examples"
+        );
+        Self {
+            features,
+            width,
+            targets,
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Whether the table has no row.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Features per row.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The targets, one per row.
+    pub fn targets(&self) -> &[f32] {
+        &self.targets
+    }
+
+    /// The rows at `rows`, in that order, uploaded to `device`.
+    ///
+    /// # Shapes
+    /// - features: `[rows.len(), width]`
+    /// - targets: `[rows.len(), 1]`
+    pub fn dataset(&self, rows: &[usize], device: &Device) -> TensorDataset<Tensor<2>> {
+        let mut x = Vec::with_capacity(rows.len() * self.width);
+        for &row in rows {
+            x.extend_from_slice(&self.features[row * self.width..(row + 1) * self.width]);
+        }
+        let y: Vec<f32> = rows.iter().map(|&row| self.targets[row]).collect();
+        TensorDataset::new(
+            Tensor::from_data(TensorData::new(x, [rows.len(), self.width]), device),
+            Tensor::from_data(TensorData::new(y, [rows.len(), 1]), device),
+        )
+    }
+
+    /// Every row, in order.
+    pub fn all(&self, device: &Device) -> TensorDataset<Tensor<2>> {
+        self.dataset(&(0..self.len()).collect::<Vec<_>>(), device)
+    }
+}
 
 /// Features and targets of one split.
 ///
@@ -176,35 +288,6 @@ impl<T: Targets> TensorDataset<T> {
     }
 }
 
-/// Runs `consume` over `batches`, which another thread produces up to `depth` batches ahead.
-///
-/// Gathering a shuffled batch is a random read of the whole split (a third of a softmax
-/// regression epoch on the CPU); ahead of time, on a second core, it costs the training loop
-/// nothing. The batches arrive in the order `batches` yields them. When `consume` returns
-/// early the producer stops at its next batch; a panic in the producer ends the batches early
-/// and is raised again when `consume` has returned.
-pub fn prefetch<I, R>(
-    batches: I,
-    depth: usize,
-    consume: impl FnOnce(std::sync::mpsc::IntoIter<I::Item>) -> R,
-) -> R
-where
-    I: Iterator + Send,
-    I::Item: Send,
-{
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(depth);
-        scope.spawn(move || {
-            for batch in batches {
-                if sender.send(batch).is_err() {
-                    break;
-                }
-            }
-        });
-        consume(receiver.into_iter())
-    })
-}
-
 /// The random generator for a seed: the same seed gives the same shuffles on every run.
 pub fn seeded_rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
@@ -213,7 +296,6 @@ pub fn seeded_rng(seed: u64) -> StdRng {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::Int;
 
     fn dataset(n: usize) -> TensorDataset<Tensor<1, Int>> {
         let device = Device::flex();
@@ -233,21 +315,6 @@ mod tests {
     }
 
     #[test]
-    fn prefetched_batches_arrive_in_order_and_a_consumer_may_stop_early() {
-        let data = dataset(10);
-        let expected: Vec<_> = data
-            .shuffled_batches(3, &mut seeded_rng(7))
-            .map(rows)
-            .collect();
-        let got = prefetch(data.shuffled_batches(3, &mut seeded_rng(7)), 2, |batches| {
-            batches.map(rows).collect::<Vec<_>>()
-        });
-        assert_eq!(got, expected);
-        let first = prefetch(data.batches(1), 1, |mut batches| batches.next().map(rows));
-        assert_eq!(first, Some((vec![0.0], vec![0])));
-    }
-
-    #[test]
     fn ordered_batches_cover_the_split_with_a_short_last_batch() {
         let data = dataset(10);
         let batches: Vec<_> = data.batches(4).map(rows).collect();
@@ -264,6 +331,25 @@ mod tests {
         let targets: Vec<i64> = (0..n as i64).collect();
         let targets = Tensor::from_data(TensorData::new(targets, [n]), &device);
         TensorDataset::from_bytes(Arc::new(values), 1, 1.0, targets, &device)
+    }
+
+    #[test]
+    fn table_rows_become_datasets_in_the_order_asked() {
+        let device = Device::flex();
+        let table = Table::new(
+            vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0],
+            2,
+            vec![0.5, 1.5, 2.5],
+        );
+        let data = table.dataset(&[2, 0], &device);
+        let (x, y) = data.batches(2).next().unwrap();
+        assert_eq!(
+            x.try_to_vec_as::<f32>().unwrap(),
+            vec![20.0, 21.0, 0.0, 1.0]
+        );
+        assert_eq!(y.dims(), [2, 1]);
+        assert_eq!(y.try_to_vec_as::<f32>().unwrap(), vec![2.5, 0.5]);
+        assert_eq!(table.all(&device).len(), 3);
     }
 
     #[test]

@@ -1,0 +1,264 @@
+//! What an experiment is, and the run that trains one into a run folder.
+
+use burn::config::Config;
+use burn::tensor::Device;
+use d2l_learner::{LearnerConfig, RunDir};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::Error;
+
+/// One experiment of the book: its name, its configuration with the book's defaults, the
+/// command-line options that change it, and its run.
+///
+/// Adding an experiment is a module that implements this trait plus one line in
+/// [`EXPERIMENTS`](crate::EXPERIMENTS); the command line, `config.json`, `summary.json` and
+/// the help's defaults follow from it.
+pub trait Experiment: 'static {
+    /// The name on the command line and in run folders (`softmax-scratch`).
+    const NAME: &'static str;
+    /// The section of d2l.ai it reproduces (`d2l 3.6 softmax regression from scratch`).
+    const SECTION: &'static str;
+    /// Its command-line options (the shared [`LearnerArgs`](crate::LearnerArgs) flattened
+    /// in); `Default` is "no option given".
+    type Args: clap::Args + Default;
+    /// Its run configuration, saved as `config.json` and loaded back.
+    type Config: Config + PartialEq;
+    /// What a run reports: `summary.json` and the JSON line, beside the run's name, backend,
+    /// epochs, seconds and folder.
+    type Results: Serialize;
+
+    /// The book's configuration changed by `args`; an error for an option out of range or
+    /// one that needs another.
+    fn config(args: &Self::Args) -> Result<Self::Config, Error>;
+
+    /// The book's configuration: [`config`](Self::config) with no option given.
+    fn book_config() -> Self::Config {
+        Self::config(&Self::Args::default()).expect("the book's configuration is valid")
+    }
+
+    /// The training loop's settings in `config` (what `--epochs`, `--lr`, `--batch-size` and
+    /// `--seed` change; its seed seeds the device before [`run`](Self::run)).
+    fn learner(config: &Self::Config) -> &LearnerConfig;
+
+    /// The defaults the help shows for this experiment's own options, by option id, read from
+    /// `config` (the loop's four are shown for every experiment).
+    fn shown_defaults(_config: &Self::Config) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    /// Other configurations whose defaults the help shows beside the book's: the options
+    /// that select one (`--recipe better`) and its arguments.
+    fn variants() -> Vec<(&'static str, Self::Args)> {
+        Vec::new()
+    }
+
+    /// Trains and evaluates, writing what the experiment produces into `run.dir`.
+    fn run(config: &Self::Config, run: &Run<'_>) -> Result<Self::Results, Error>;
+}
+
+/// Where and how a run happens, whatever the experiment.
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// The backend's name, for the summary and the provenance (`flex`).
+    pub backend: String,
+    /// The device everything runs on.
+    pub device: Device,
+    /// Where the datasets are.
+    pub data_dir: PathBuf,
+    /// Where run folders are created.
+    pub runs_dir: PathBuf,
+    /// Show progress bars and per-stage lines on stderr.
+    pub progress: bool,
+    /// The command line that asked for the run, recorded in `config.json`.
+    pub command_line: Vec<String>,
+}
+
+impl Env {
+    /// Runs on `device` of `backend`, with the datasets of [`d2l_data::data_dir`], run folders
+    /// under `runs/`, progress shown, and this process's command line.
+    pub fn new(backend: impl Into<String>, device: Device) -> Self {
+        Self {
+            backend: backend.into(),
+            device,
+            data_dir: d2l_data::data_dir(None),
+            runs_dir: PathBuf::from("runs"),
+            progress: true,
+            command_line: std::env::args().collect(),
+        }
+    }
+}
+
+/// What an experiment's [`run`](Experiment::run) works with.
+#[derive(Debug)]
+pub struct Run<'a> {
+    /// The device (seeded with the loop's seed).
+    pub device: &'a Device,
+    /// The run folder to fill.
+    pub dir: &'a RunDir,
+    /// Where the datasets are.
+    pub data_dir: &'a Path,
+    /// Show progress on stderr.
+    pub progress: bool,
+}
+
+/// Where a run came from, saved in `config.json` beside the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// This crate's version.
+    pub version: String,
+    /// The commit of the source tree it was built from, when git can tell.
+    pub git_commit: Option<String>,
+    /// The backend.
+    pub backend: String,
+    /// The device, as Burn describes it.
+    pub device: String,
+    /// The command line.
+    pub command_line: Vec<String>,
+}
+
+impl Provenance {
+    /// The provenance of a run in `env`.
+    pub fn new(env: &Env) -> Self {
+        Self {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: git_commit(),
+            backend: env.backend.clone(),
+            device: format!("{:?}", env.device),
+            command_line: env.command_line.clone(),
+        }
+    }
+}
+
+/// `git rev-parse HEAD` of the source tree this crate was built from, if it is still there.
+fn git_commit() -> Option<String> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(output.stdout).ok()?.trim().to_string();
+    (output.status.success() && !commit.is_empty()).then_some(commit)
+}
+
+/// `config.json`: the experiment's name, its configuration, and where the run came from.
+#[derive(Serialize)]
+struct ConfigFile<'a, C> {
+    experiment: &'static str,
+    #[serde(flatten)]
+    config: &'a C,
+    provenance: Provenance,
+}
+
+/// The outcome of a run: `summary.json`, and the JSON line the command line prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary<R> {
+    /// The experiment's name.
+    pub experiment: &'static str,
+    /// The backend it ran on.
+    pub backend: String,
+    /// Epochs of its training (per training run, where it trains several).
+    pub epochs: usize,
+    /// The experiment's results, flattened into the JSON object.
+    #[serde(flatten)]
+    pub results: R,
+    /// Seconds from the start of the run (data loading included) to the saved results.
+    pub seconds: f64,
+    /// The run folder.
+    pub run_dir: PathBuf,
+}
+
+/// Trains experiment `E` with `config` in `env` (an error before anything is written when its
+/// loop has no epoch or an empty batch): creates `runs/<name>-<timestamp>/`, writes
+/// `config.json` (the config, loadable with [`load_config`], and its [`Provenance`]), seeds
+/// the device with the loop's seed, runs the experiment, and writes `summary.json`.
+pub fn train<E: Experiment>(config: &E::Config, env: &Env) -> Result<Summary<E::Results>, Error> {
+    let start = Instant::now();
+    let learner = E::learner(config);
+    if learner.epochs == 0 || learner.batch_size == 0 {
+        return Err(Error::Option(format!(
+            "{} needs at least one epoch of batches of at least one example \
+             (epochs {}, batch size {})",
+            E::NAME,
+            learner.epochs,
+            learner.batch_size
+        )));
+    }
+    let dir = RunDir::create(&env.runs_dir, E::NAME)?;
+    save_config::<E>(&dir, config, env)?;
+    env.device.seed(learner.seed);
+    let run = Run {
+        device: &env.device,
+        dir: &dir,
+        data_dir: &env.data_dir,
+        progress: env.progress,
+    };
+    let results = E::run(config, &run)?;
+    let summary = Summary {
+        experiment: E::NAME,
+        backend: env.backend.clone(),
+        epochs: learner.epochs,
+        results,
+        seconds: start.elapsed().as_secs_f64(),
+        run_dir: dir.path().to_path_buf(),
+    };
+    let json = serde_json::to_string(&summary).expect("a summary serialises");
+    dir.write_file("summary.json", format!("{json}\n").as_bytes())?;
+    Ok(summary)
+}
+
+/// Writes `config.json` into `dir`: the experiment's name, `config`, and its provenance.
+pub(crate) fn save_config<E: Experiment>(
+    dir: &RunDir,
+    config: &E::Config,
+    env: &Env,
+) -> Result<PathBuf, Error> {
+    Ok(dir.save_config(&ConfigFile {
+        experiment: E::NAME,
+        config,
+        provenance: Provenance::new(env),
+    })?)
+}
+
+/// The configuration of experiment `E` saved in `run_dir/config.json`.
+pub fn load_config<E: Experiment>(run_dir: &Path) -> Result<E::Config, Error> {
+    let path = run_dir.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Config {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let experiment = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("experiment")?.as_str().map(String::from));
+    if experiment.as_deref() != Some(E::NAME) {
+        return Err(Error::Config {
+            path,
+            message: format!(
+                "it is the config of {}, not of {}",
+                experiment.as_deref().unwrap_or("no experiment"),
+                E::NAME
+            ),
+        });
+    }
+    E::Config::load_binary(text.as_bytes()).map_err(|e| Error::Config {
+        path,
+        message: e.to_string(),
+    })
+}
+
+/// The provenance saved in `run_dir/config.json`.
+pub fn load_provenance(run_dir: &Path) -> Result<Provenance, Error> {
+    #[derive(Deserialize)]
+    struct File {
+        provenance: Provenance,
+    }
+    let path = run_dir.join("config.json");
+    let error = |message: String| Error::Config {
+        path: path.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| error(e.to_string()))?;
+    let file: File = serde_json::from_str(&text).map_err(|e| error(e.to_string()))?;
+    Ok(file.provenance)
+}

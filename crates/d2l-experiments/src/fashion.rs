@@ -1,0 +1,280 @@
+//! What the six Fashion-MNIST classifiers share (softmax regression, d2l 3.6–3.7; the MLP,
+//! 4.2–4.3; the dropout MLP, 4.6): their configuration, options, results, training into a run
+//! folder, and the prediction grid of d2l's `predict_ch3`. Each classifier is a [`Classifier`]
+//! in its own module, which says only which network and update rule the book uses.
+
+use burn::config::Config;
+use burn::tensor::{Device, Int, Tensor};
+use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use d2l_data::{CLASS_NAMES, FashionMnist, Split, TensorDataset, fashion_mnist::IMAGE_SIDE};
+use d2l_learner::{
+    Accuracy, EpochRecord, Learner, LearnerConfig, Loss, Model, Scale, UpdaterConfig,
+};
+use d2l_models::{Init, MlpConfig, SoftmaxConfig, cross_entropy, softmax_cross_entropy};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+use crate::experiment::{Experiment, Run};
+use crate::{Error, LearnerArgs};
+
+/// How many test images the prediction grid shows.
+pub const PREDICTION_GRID_IMAGES: usize = 8;
+
+/// The network of a classifier run and how it is written. In JSON:
+/// `{"softmax-scratch": {..}}`, `{"mlp": {..}}`, ...
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Net {
+    /// Softmax regression from scratch: its output is probabilities, trained with the
+    /// hand-written cross-entropy (d2l 3.6).
+    SoftmaxScratch(SoftmaxConfig),
+    /// Softmax regression from a `Linear` layer, the softmax folded into the loss (d2l 3.7).
+    Softmax(SoftmaxConfig),
+    /// An MLP with hand-held parameters, hand-written ReLU and dropout (d2l 4.2, 4.6).
+    MlpScratch(MlpConfig),
+    /// An MLP from layers (d2l 4.3, 4.6).
+    Mlp(MlpConfig),
+}
+
+impl Net {
+    /// The weight initialisation.
+    pub fn init(&self) -> Init {
+        match self {
+            Net::SoftmaxScratch(c) | Net::Softmax(c) => c.init,
+            Net::MlpScratch(c) | Net::Mlp(c) => c.init,
+        }
+    }
+
+    /// The same network with initialisation `init`.
+    pub fn with_init(self, init: Init) -> Self {
+        match self {
+            Net::SoftmaxScratch(c) => Net::SoftmaxScratch(c.with_init(init)),
+            Net::Softmax(c) => Net::Softmax(c.with_init(init)),
+            Net::MlpScratch(c) => Net::MlpScratch(c.with_init(init)),
+            Net::Mlp(c) => Net::Mlp(c.with_init(init)),
+        }
+    }
+}
+
+/// The configuration of a Fashion-MNIST classifier run (`config.json`).
+#[derive(Config, Debug, PartialEq)]
+pub struct ClassifierConfig {
+    /// The network.
+    pub net: Net,
+    /// The update rule: d2l's hand-written `sgd` for the networks from scratch, Burn's SGD
+    /// for the concise ones.
+    pub optimizer: UpdaterConfig,
+    /// The training loop (d2l: batch 256, lr 0.1, 10 epochs).
+    #[config(default = "LearnerConfig::new()")]
+    pub learner: LearnerConfig,
+}
+
+/// A Fashion-MNIST classifier of the book: its name, section and recipe. Every classifier is
+/// an [`Experiment`] with [`ClassifierArgs`], [`ClassifierConfig`] and [`ClassifierResults`].
+pub trait Classifier: 'static {
+    /// The name on the command line.
+    const NAME: &'static str;
+    /// The section of d2l.ai.
+    const SECTION: &'static str;
+    /// The book's recipe.
+    fn book() -> ClassifierConfig;
+}
+
+/// The options of a classifier.
+#[derive(Args, Debug, Clone, Default, PartialEq)]
+pub struct ClassifierArgs {
+    /// The training loop.
+    #[command(flatten)]
+    pub learner: LearnerArgs,
+    /// Weight initialisation: normal (σ 0.01), xavier (uniform), xavier-normal, or torch
+    /// (PyTorch's nn.Linear default, biases drawn too).
+    #[arg(long, value_parser = init_parser())]
+    pub init: Option<Init>,
+}
+
+/// `--init`: the names of [`Init::NAMED`].
+fn init_parser() -> impl TypedValueParser<Value = Init> {
+    PossibleValuesParser::new(Init::NAMED.map(|init| init.name().expect("a named initialisation")))
+        .map(|name| name.parse::<Init>().expect("a listed name parses"))
+}
+
+/// What a classifier run reports: the last epoch's training loss and accuracy, and the test
+/// accuracy after it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassifierResults {
+    /// Mean training loss of the last epoch.
+    pub train_loss: f64,
+    /// Training accuracy of the last epoch (measured while training, as d2l's `train_ch3`).
+    pub train_acc: f64,
+    /// Test accuracy after the last epoch.
+    pub test_acc: f64,
+}
+
+impl<C: Classifier> Experiment for C {
+    const NAME: &'static str = C::NAME;
+    const SECTION: &'static str = C::SECTION;
+    type Args = ClassifierArgs;
+    type Config = ClassifierConfig;
+    type Results = ClassifierResults;
+
+    fn config(args: &ClassifierArgs) -> Result<ClassifierConfig, Error> {
+        let mut config = C::book();
+        if let Some(init) = args.init {
+            config.net = config.net.with_init(init);
+        }
+        config.learner = args.learner.apply(config.learner);
+        Ok(config)
+    }
+
+    fn learner(config: &ClassifierConfig) -> &LearnerConfig {
+        &config.learner
+    }
+
+    fn shown_defaults(config: &ClassifierConfig) -> Vec<(&'static str, String)> {
+        vec![("init", config.net.init().to_string())]
+    }
+
+    fn run(config: &ClassifierConfig, run: &Run<'_>) -> Result<ClassifierResults, Error> {
+        let data = FashionMnist::load(run.data_dir)?;
+        let history = train(config, &data, run)?;
+        let last = history.last().expect("at least one epoch");
+        Ok(ClassifierResults {
+            train_loss: last.train_loss,
+            train_acc: last.train_metric,
+            test_acc: last.test_metric.unwrap_or(f64::NAN),
+        })
+    }
+}
+
+/// Trains the classifier of `config` on `data` into `run.dir` (metrics, curves, weights and
+/// `predictions.svg`) and returns its history.
+pub(crate) fn train(
+    config: &ClassifierConfig,
+    data: &FashionMnist,
+    run: &Run<'_>,
+) -> Result<Vec<EpochRecord>, Error> {
+    let ad = run.device.clone().autodiff();
+    let trainer = Trainer {
+        config,
+        datasets: data.datasets(run.device),
+        test: &data.test,
+        run,
+    };
+    match &config.net {
+        Net::SoftmaxScratch(net) => trainer.train(net.init_scratch(&ad), &cross_entropy),
+        Net::Softmax(net) => trainer.train(net.init(&ad), &softmax_cross_entropy),
+        Net::MlpScratch(net) => trainer.train(net.init_scratch(&ad), &softmax_cross_entropy),
+        Net::Mlp(net) => trainer.train(net.init(&ad), &softmax_cross_entropy),
+    }
+}
+
+struct Trainer<'a> {
+    config: &'a ClassifierConfig,
+    datasets: (TensorDataset<Tensor<1, Int>>, TensorDataset<Tensor<1, Int>>),
+    test: &'a Split,
+    run: &'a Run<'a>,
+}
+
+impl Trainer<'_> {
+    fn train<M: Model>(
+        &self,
+        model: M,
+        loss: &dyn Loss<Tensor<1, Int>>,
+    ) -> Result<Vec<EpochRecord>, Error> {
+        let (train, test) = &self.datasets;
+        let learner = self.config.learner.clone();
+        let (model, history) = Learner::new(learner, loss, &Accuracy, self.config.optimizer.init())
+            .progress(self.run.progress)
+            .fit_into(self.run.dir, "", Scale::Linear, model, train, Some(test))?;
+        let shown = self.test.head(PREDICTION_GRID_IMAGES);
+        let predicted = predict(&model, &shown, self.run.device)?;
+        self.run.dir.write_file(
+            "predictions.svg",
+            prediction_grid(&shown, &predicted).as_bytes(),
+        )?;
+        Ok(history)
+    }
+}
+
+/// The predicted class of every example of `split` (d2l's `net(X).argmax(axis=1)`); pass a
+/// model in validation mode.
+pub fn predict<M: Model>(model: &M, split: &Split, device: &Device) -> Result<Vec<usize>, Error> {
+    let (images, _) = split.to_tensors(device);
+    let classes = model.forward(images).argmax(1).squeeze_dim::<1>(1);
+    let classes = classes.try_to_vec_as::<i64>()?;
+    Ok(classes.into_iter().map(|c| c as usize).collect())
+}
+
+/// d2l's `predict_ch3` as an SVG: the first `predicted.len()` images of `split` in a row, each
+/// titled "true / predicted" (in red where they differ).
+pub fn prediction_grid(split: &Split, predicted: &[usize]) -> String {
+    const SCALE: usize = 4;
+    const TITLE: usize = 36;
+    let cell = IMAGE_SIDE * SCALE;
+    let gap = 8;
+    let width = predicted.len() * (cell + gap) + gap;
+    let height = cell + TITLE + gap;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         font-family=\"sans-serif\" font-size=\"11\" text-anchor=\"middle\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    );
+    for (i, &guess) in predicted.iter().enumerate() {
+        let x0 = gap + i * (cell + gap);
+        let truth = usize::from(split.label(i));
+        let color = if truth == guess { "black" } else { "red" };
+        let centre = x0 + cell / 2;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{centre}\" y=\"14\" fill=\"{color}\">{}</text>\
+             <text x=\"{centre}\" y=\"28\" fill=\"{color}\">{}</text>",
+            CLASS_NAMES[truth],
+            CLASS_NAMES.get(guess).copied().unwrap_or("?")
+        );
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{x0}\" y=\"{TITLE}\" width=\"{cell}\" height=\"{cell}\" fill=\"black\"/>"
+        );
+        for (p, &value) in split.image(i).iter().enumerate() {
+            if value == 0 {
+                continue;
+            }
+            let (row, col) = (p / IMAGE_SIDE, p % IMAGE_SIDE);
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{}\" y=\"{}\" width=\"{SCALE}\" height=\"{SCALE}\" \
+                 fill=\"rgb({value},{value},{value})\"/>",
+                x0 + col * SCALE,
+                TITLE + row * SCALE
+            );
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use d2l_data::IMAGE_PIXELS;
+
+    #[test]
+    fn the_grid_titles_each_image_with_truth_and_prediction() {
+        let mut images = vec![0u8; 2 * IMAGE_PIXELS];
+        images[5] = 200;
+        let split = Split::new(images, vec![0, 9]).unwrap();
+        let svg = prediction_grid(&split, &[0, 7]);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        assert!(svg.contains(">t-shirt</text>"));
+        assert!(svg.contains(">ankle boot</text>"));
+        assert!(
+            svg.contains("fill=\"red\">sneaker</text>"),
+            "a wrong guess is red"
+        );
+        assert!(
+            svg.contains("rgb(200,200,200)"),
+            "the one lit pixel is drawn"
+        );
+    }
+}

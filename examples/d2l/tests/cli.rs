@@ -1,0 +1,268 @@
+//! The binary as a user runs it (what `cargo xtask train` and `cargo xtask bench` run, built
+//! here with the test build's features).
+
+use std::process::{Command, Output};
+
+fn d2l(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_d2l"));
+    command.args(args);
+    command
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// Trains with `args` after `d2l train` into a fresh folder; the summary line and the folder.
+fn train(args: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
+    let runs = tempfile::tempdir().unwrap();
+    let output = d2l(&["train"])
+        .args(args)
+        .args(["--quiet", "--runs-dir"])
+        .arg(runs.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    let line = stdout(&output).lines().last().unwrap().to_string();
+    (serde_json::from_str(&line).unwrap(), runs)
+}
+
+#[test]
+fn train_help_lists_every_experiment_and_the_backends() {
+    let output = d2l(&["train", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = stdout(&output);
+    for needle in [
+        "softmax-scratch",
+        "softmax",
+        "mlp-scratch",
+        "mlp",
+        "weight-decay",
+        "dropout-scratch",
+        "dropout",
+        "numerical-stability",
+        "house",
+        "d2l 4.10 Kaggle house prices",
+        "--backend",
+        "--data-dir",
+        "--runs-dir",
+        "Backends compiled into this binary",
+    ] {
+        assert!(help.contains(needle), "help lacks {needle}:\n{help}");
+    }
+}
+
+/// Each experiment's help lists its own options with the defaults of its configuration, and
+/// no option of another experiment.
+#[test]
+fn each_experiment_has_its_own_options_and_shows_their_defaults() {
+    let help = |experiment: &str| {
+        let output = d2l(&["train", experiment, "--help"]).output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let house = help("house");
+    for needle in [
+        "--k <K>",
+        "[default: 5]",
+        "--recipe <RECIPE>",
+        "- better:",
+        "- mlp:",
+        "--model <MODEL>",
+        "--hidden",
+        "--dropout",
+        "--weight-decay",
+        // Learning rate and epochs of the book's recipe, and of the better one.
+        "[default: 5; --recipe better: 0.003]",
+        "[default: 100; --recipe better: 400]",
+        "--backend",
+    ] {
+        assert!(
+            house.contains(needle),
+            "house help lacks {needle}:\n{house}"
+        );
+    }
+    let softmax = help("softmax");
+    assert!(!softmax.contains("--k "), "{softmax}");
+    assert!(softmax.contains("--init <INIT>") && softmax.contains("[default: normal]"));
+    assert!(softmax.contains("[default: 0.1]"), "{softmax}");
+    let dropout = help("dropout");
+    assert!(dropout.contains("[default: 0.5]") && dropout.contains("[default: torch]"));
+    let weight_decay = help("weight-decay");
+    assert!(
+        weight_decay.contains("--weight-decay") && weight_decay.contains("[default: 0 and 3 each]")
+    );
+}
+
+#[test]
+fn training_writes_the_run_folder_and_prints_a_json_summary() {
+    let (summary, _runs) = train(&["softmax", "--epochs", "1"]);
+    assert_eq!(summary["experiment"], "softmax");
+    assert_eq!(summary["backend"], "flex");
+    assert_eq!(summary["epochs"], 1);
+    assert!(summary["test_acc"].as_f64().unwrap() > 0.7, "{summary}");
+    let dir = std::path::PathBuf::from(summary["run_dir"].as_str().unwrap());
+    for file in [
+        "config.json",
+        "metrics.csv",
+        "curves.svg",
+        "model.bpk",
+        "predictions.svg",
+        "summary.json",
+    ] {
+        assert!(
+            dir.join(file).is_file(),
+            "{file} missing in {}",
+            dir.display()
+        );
+    }
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let command_line = config["provenance"]["command_line"].as_array().unwrap();
+    assert!(command_line.iter().any(|a| a == "--epochs"), "{config}");
+}
+
+/// With no experiment named, `train` trains the default one, softmax; options may follow.
+#[test]
+fn train_without_an_experiment_trains_softmax() {
+    let (summary, _runs) = train(&["--epochs", "1", "--lr", "0.2"]);
+    assert_eq!(summary["experiment"], "softmax");
+    assert_eq!(summary["epochs"], 1);
+}
+
+/// Every experiment as `cargo xtask train <name>` runs it, shortened, with its own options.
+#[test]
+fn every_experiment_trains_from_the_command_line() {
+    let cases: [(&str, &[&str], &str); 9] = [
+        ("softmax-scratch", &["--epochs", "1"], "test_acc"),
+        (
+            "softmax",
+            &["--epochs", "1", "--init", "xavier"],
+            "test_acc",
+        ),
+        ("mlp-scratch", &["--epochs", "1"], "test_acc"),
+        (
+            "mlp",
+            &["--epochs", "1", "--init", "xavier-normal"],
+            "test_acc",
+        ),
+        (
+            "weight-decay",
+            &["--epochs", "3", "--weight-decay", "3"],
+            "w_norm_penalty_3",
+        ),
+        ("dropout-scratch", &["--epochs", "1"], "test_acc"),
+        (
+            "dropout",
+            &["--epochs", "1", "--init", "normal"],
+            "test_acc",
+        ),
+        ("numerical-stability", &[], "product_max_abs"),
+        (
+            "house",
+            &[
+                "--k", "2", "--epochs", "2", "--recipe", "better", "--model", "linear",
+            ],
+            "valid_log_rmse",
+        ),
+    ];
+    for (experiment, args, result) in cases {
+        let (summary, _runs) = train(&[&[experiment], args].concat());
+        assert_eq!(summary["experiment"], experiment);
+        assert!(
+            summary[result].as_f64().is_some_and(f64::is_finite),
+            "{experiment}: {summary}"
+        );
+    }
+}
+
+#[test]
+fn options_another_experiment_takes_or_out_of_range_values_are_usage_errors() {
+    let usage_error = |args: &[&str], needle: &str| {
+        let output = d2l(args).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let stderr = stderr(&output);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    };
+    usage_error(
+        &["train", "softmax", "--k", "3"],
+        "unexpected argument '--k'",
+    );
+    usage_error(
+        &["train", "mlp", "--init", "he"],
+        "[possible values: normal, xavier",
+    );
+    usage_error(
+        &["train", "house", "--model", "forest"],
+        "[possible values: linear, mlp]",
+    );
+    // Negative numbers parse, and are refused for what they are.
+    usage_error(
+        &["train", "softmax", "--lr", "-1"],
+        "invalid value '-1' for '--lr <LR>'",
+    );
+    usage_error(&["train", "softmax", "--epochs", "0"], "at least 1");
+    usage_error(&["train", "house", "--k", "1"], "at least 2 folds");
+    usage_error(&["train", "house", "--dropout", "1"], "[0, 1)");
+    usage_error(&["train", "house", "--hidden", "8"], "--model mlp");
+    usage_error(&["train", "mlp-9000"], "unrecognized subcommand 'mlp-9000'");
+}
+
+#[test]
+fn missing_data_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = d2l(&["train", "--quiet", "--data-dir"])
+        .arg(dir.path())
+        .arg("--runs-dir")
+        .arg(dir.path().join("runs"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr(&output);
+    assert!(stderr.contains("train-images-idx3-ubyte.gz"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn the_benchmark_writes_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench.json");
+    let output = d2l(&["bench", "--epochs", "1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let burn = &report["burn"];
+    for figure in [
+        "load_seconds",
+        "load_uncached_seconds",
+        "softmax_epoch_seconds",
+        "house_kfold_seconds",
+    ] {
+        assert!(burn[figure].as_f64().unwrap() > 0.0, "{figure}: {report}");
+    }
+    assert!(report["pytorch"].is_null(), "no reference script was given");
+    // The recipes ran through their experiments into run folders beside the report.
+    let runs: Vec<String> = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    for recipe in ["bench-softmax-", "bench-dropout-scratch-", "bench-house-"] {
+        assert!(
+            runs.iter().any(|r| r.starts_with(recipe)),
+            "{recipe}: {runs:?}"
+        );
+    }
+}

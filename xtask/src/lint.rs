@@ -1,0 +1,60 @@
+//! `cargo xtask lint`: formatting, clippy and the docs, all warnings denied, with the test
+//! build's features and profile so that Burn is not compiled for another feature set.
+
+use crate::{TEST_ARGS, cargo, run};
+
+/// A lint: cargo's arguments, and an environment variable it needs.
+type Lint = (Vec<&'static str>, Option<(&'static str, &'static str)>);
+
+/// The lint commands.
+pub fn commands() -> Vec<Lint> {
+    // `--workspace --all-features --release`: the test command's feature set and profile.
+    let shared = &TEST_ARGS[1..];
+    let with = |head: &[&'static str], tail: &[&'static str]| {
+        head.iter().chain(shared).chain(tail).copied().collect()
+    };
+    vec![
+        (vec!["fmt", "--all", "--check"], None),
+        (
+            with(&["clippy", "--all-targets"], &["--", "-D", "warnings"]),
+            None,
+        ),
+        (
+            with(&["doc", "--no-deps"], &[]),
+            Some(("RUSTDOCFLAGS", "-D warnings")),
+        ),
+    ]
+}
+
+/// Runs every lint, stopping at the first that fails.
+pub fn run_all() -> Result<(), String> {
+    for (args, env) in commands() {
+        let mut command = cargo();
+        command.args(&args);
+        if let Some((key, value)) = env {
+            command.env(key, value);
+        }
+        run(&mut command)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lints_share_the_test_builds_features_and_profile() {
+        let lines: Vec<String> = commands().iter().map(|(args, _)| args.join(" ")).collect();
+        assert_eq!(lines[0], "fmt --all --check");
+        assert_eq!(
+            lines[1],
+            "clippy --all-targets --workspace --all-features --release -- -D warnings"
+        );
+        assert_eq!(
+            lines[2],
+            "doc --no-deps --workspace --all-features --release"
+        );
+        assert_eq!(commands()[2].1, Some(("RUSTDOCFLAGS", "-D warnings")));
+    }
+}
