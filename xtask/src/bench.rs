@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: time Burn (release, flex by default) and, when `torch` imports, the
 //! PyTorch reference of the same recipes, in one run; write `target/bench/bench.json`.
 
-use crate::project_root;
+use crate::{Failure, project_root};
 
 /// The arguments of `d2l bench`: the reference script and the report's path, then `args`.
 pub fn bench_args(args: &[String]) -> Vec<String> {
@@ -19,7 +19,7 @@ pub fn bench_args(args: &[String]) -> Vec<String> {
 }
 
 /// Runs the task.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub fn run(args: &[String]) -> Result<(), Failure> {
     crate::verb::run("bench", &bench_args(args))
 }
 

@@ -1,7 +1,7 @@
 //! `cargo xtask lint`: formatting, clippy and the docs, all warnings denied, with the test
 //! build's features and profile so that Burn is not compiled for another feature set.
 
-use crate::{TEST_ARGS, cargo, run};
+use crate::{Failure, TEST_ARGS, cargo, run};
 
 /// A lint: cargo's arguments, and an environment variable it needs.
 type Lint = (Vec<&'static str>, Option<(&'static str, &'static str)>);
@@ -27,7 +27,7 @@ pub fn commands() -> Vec<Lint> {
 }
 
 /// Runs every lint, stopping at the first that fails.
-pub fn run_all() -> Result<(), String> {
+pub fn run_all() -> Result<(), Failure> {
     for (args, env) in commands() {
         let mut command = cargo();
         command.args(&args);

@@ -42,10 +42,27 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        // The command has said why; its status is the task's.
+        Err(Failure::Status(code)) => ExitCode::from(code),
+        Err(Failure::Message(message)) => {
             eprintln!("xtask: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Why a task failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// xtask's own error, printed.
+    Message(String),
+    /// A command it ran failed with this exit status, after printing its own error.
+    Status(u8),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Message(message)
     }
 }
 
@@ -65,13 +82,15 @@ pub fn cargo() -> Command {
 }
 
 /// Runs `command`, failing with its exit status.
-pub fn run(command: &mut Command) -> Result<(), String> {
+pub fn run(command: &mut Command) -> Result<(), Failure> {
     let status = command
         .status()
         .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{command:?} failed: {status}"))
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(code) => Err(Failure::Status(u8::try_from(code).unwrap_or(1))),
+        None => Err(Failure::Message(format!(
+            "{command:?} was stopped: {status}"
+        ))),
     }
 }

@@ -2,7 +2,7 @@
 //! backend B's cargo feature (flex by default), then run `d2l --backend B <verb> ARGS...`.
 //! Every verb of the binary (`train`, and those to come) is reachable this way.
 
-use crate::{cargo, run as run_command};
+use crate::{Failure, cargo, run as run_command};
 
 /// The backends `--backend` accepts (each a cargo feature of `d2l-cli`).
 pub const BACKENDS: [&str; 3] = ["flex", "ndarray", "wgpu"];
@@ -70,7 +70,7 @@ pub fn cargo_args(verb: &str, args: &[String]) -> Result<Vec<String>, String> {
 }
 
 /// Runs `verb`.
-pub fn run(verb: &str, args: &[String]) -> Result<(), String> {
+pub fn run(verb: &str, args: &[String]) -> Result<(), Failure> {
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("{HELP}");
     }
