@@ -7,7 +7,7 @@ mod bench;
 mod lint;
 mod verb;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 const HELP: &str = "\
@@ -67,8 +67,14 @@ impl From<String> for Failure {
 }
 
 /// The workspace root (the parent of this crate's folder).
+///
+/// `cargo run` sets `CARGO_MANIFEST_DIR` for the process too; that value is preferred to the
+/// one compiled in, because two checkouts sharing one target folder share one `xtask` binary.
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace root")
         .to_path_buf()

@@ -249,18 +249,25 @@ impl<T: Targets> TensorDataset<T> {
         })
     }
 
-    /// The batches of one pass in a random order drawn from `rng` (d2l's `shuffle=True`).
+    /// The batches of one pass in a random order drawn from `rng` (d2l's `shuffle=True`): the
+    /// order of [`shuffled_order`](Self::shuffled_order).
     pub fn shuffled_batches<'a>(
         &'a self,
         batch_size: usize,
         rng: &mut StdRng,
     ) -> impl Iterator<Item = (Tensor<2>, T)> + 'a {
         assert!(batch_size > 0, "batch size must be positive");
-        let mut order: Vec<i64> = (0..self.len() as i64).collect();
-        order.shuffle(rng);
+        let order = self.shuffled_order(rng);
         (0..self.len())
             .step_by(batch_size)
             .map(move |start| self.gather(&order[start..(start + batch_size).min(order.len())]))
+    }
+
+    /// A random permutation of the examples' indices, drawn from `rng`.
+    pub fn shuffled_order(&self, rng: &mut StdRng) -> Vec<i64> {
+        let mut order: Vec<i64> = (0..self.len() as i64).collect();
+        order.shuffle(rng);
+        order
     }
 
     /// Number of batches in one pass.

@@ -139,11 +139,10 @@ impl Split {
     /// - images: `[n, 784]`, f32 pixels scaled to `[0, 1]`
     /// - labels: `[n]`, class indices
     pub fn to_tensors(&self, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
-        let images = Tensor::from_data(
-            TensorData::new(scaled_pixels(&self.images), [self.len(), IMAGE_PIXELS]),
-            device,
-        );
-        (images, self.labels_tensor(device))
+        (
+            pixels_tensor(&self.images, device),
+            self.labels_tensor(device),
+        )
     }
 
     /// The split as a dataset whose batches land on `device`: the pixels stay bytes on the
@@ -171,6 +170,64 @@ impl Split {
         let labels: Vec<i64> = self.labels.iter().map(|&l| i64::from(l)).collect();
         Tensor::from_data(TensorData::new(labels, [self.len()]), device)
     }
+}
+
+/// Images to classify from a file of the user's (no checksum): an IDX file of `n × 28 × 28`
+/// unsigned bytes, gzip'd or not (told by its content, whatever its name), or a 28 × 28
+/// 8-bit greyscale PNG. Returns the pixels, `IMAGE_PIXELS` per image, row by row; errors name
+/// the file and what is wrong.
+pub fn read_images(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mismatch = |message: String| DataError::Mismatch {
+        path: path.to_path_buf(),
+        message,
+    };
+    if bytes.starts_with(b"\x89PNG") {
+        let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+        let mut reader = decoder
+            .read_info()
+            .map_err(|e| mismatch(format!("not a readable PNG: {e}")))?;
+        let size = reader
+            .output_buffer_size()
+            .ok_or_else(|| mismatch("a PNG too large to decode".to_string()))?;
+        let mut pixels = vec![0; size];
+        let info = reader
+            .next_frame(&mut pixels)
+            .map_err(|e| mismatch(format!("not a readable PNG: {e}")))?;
+        let shape = (info.width, info.height, info.color_type, info.bit_depth);
+        if shape
+            != (
+                IMAGE_SIDE as u32,
+                IMAGE_SIDE as u32,
+                png::ColorType::Grayscale,
+                png::BitDepth::Eight,
+            )
+        {
+            return Err(mismatch(format!(
+                "a {}x{} {:?} PNG of {:?} samples; expected {IMAGE_SIDE}x{IMAGE_SIDE} 8-bit \
+                 greyscale",
+                info.width, info.height, info.color_type, info.bit_depth
+            )));
+        }
+        pixels.truncate(IMAGE_PIXELS);
+        return Ok(pixels);
+    }
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        crate::idx::gunzip(path, &bytes)?
+    } else {
+        bytes
+    };
+    let images = parse_idx(path, bytes, 3)?;
+    if images.dims[1..] != [IMAGE_SIDE, IMAGE_SIDE] {
+        return Err(mismatch(format!(
+            "images are {:?}, expected {IMAGE_SIDE}x{IMAGE_SIDE}",
+            &images.dims[1..]
+        )));
+    }
+    Ok(images.data)
 }
 
 /// Fashion-MNIST: the training split (60 000 examples) and the test split (10 000).
@@ -226,8 +283,21 @@ impl FashionMnist {
 }
 
 /// `pixels / 255` as f32 (d2l's `ToTensor`).
-fn scaled_pixels(pixels: &[u8]) -> Vec<f32> {
-    pixels.iter().map(|&p| f32::from(p) / 255.0).collect()
+/// Images, `IMAGE_PIXELS` bytes each, as one tensor on `device` scaled as the datasets scale
+/// them (d2l's `ToTensor`: each byte divided by 255).
+///
+/// # Shapes
+/// - `[pixels.len() / 784, 784]`
+///
+/// # Panics
+/// When `pixels` is not a whole number of images.
+pub fn pixels_tensor(pixels: &[u8], device: &Device) -> Tensor<2> {
+    assert_eq!(pixels.len() % IMAGE_PIXELS, 0, "a whole number of images");
+    let scaled: Vec<f32> = pixels.iter().map(|&p| f32::from(p) / 255.0).collect();
+    Tensor::from_data(
+        TensorData::new(scaled, [pixels.len() / IMAGE_PIXELS, IMAGE_PIXELS]),
+        device,
+    )
 }
 
 fn split(images: (&PathBuf, Vec<u8>), labels: (&PathBuf, Vec<u8>)) -> Result<Split> {

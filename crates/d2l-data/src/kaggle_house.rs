@@ -314,6 +314,26 @@ impl KaggleHouse {
     }
 }
 
+/// Reads a CSV of the user's with Kaggle's schema (no checksum, any number of rows): the
+/// columns of `test.csv`, or those of `train.csv` (with `SalePrice`). Errors name the file,
+/// line and column.
+pub fn read_frame(path: &Path) -> Result<Frame> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let with_target = header
+        .split(|&b| b == b',')
+        .any(|cell| cell.trim_ascii() == TARGET.as_bytes());
+    let columns = if with_target {
+        &COLUMNS[..]
+    } else {
+        &COLUMNS[..COLUMNS.len() - 1]
+    };
+    Frame::parse(path, &bytes, columns)
+}
+
 /// How one input column becomes features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Feature {

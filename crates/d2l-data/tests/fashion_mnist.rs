@@ -89,3 +89,54 @@ fn datasets_readme_lists_the_checksums_the_loader_checks() {
         assert!(row.contains(spec.sha256), "{}: {row}", spec.name);
     }
 }
+
+/// A user's images: the shipped test images (gzip'd, and not), a PNG, and what is refused.
+#[test]
+fn images_to_classify_come_from_idx_files_or_pngs() {
+    use d2l_data::fashion_mnist::{IMAGE_PIXELS, TEST_IMAGES, read_images};
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = data_dir(None).join(DIR_NAME).join(TEST_IMAGES.name);
+    let expected = FashionMnist::load(&data_dir(None)).unwrap().test.head(3);
+    let from_gz = read_images(&shipped).unwrap();
+    assert_eq!(from_gz.len(), 10_000 * IMAGE_PIXELS);
+    assert_eq!(&from_gz[..3 * IMAGE_PIXELS], &expected.pixels()[..]);
+    // The same file decompressed, under a name that says nothing.
+    let raw = dir.path().join("images.bin");
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&shipped).unwrap()),
+        &mut bytes,
+    )
+    .unwrap();
+    std::fs::write(&raw, &bytes).unwrap();
+    assert_eq!(read_images(&raw).unwrap(), from_gz);
+
+    let png = |path: &Path, side: u32, color: png::ColorType, pixels: &[u8]| {
+        let file = std::fs::File::create(path).unwrap();
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), side, side);
+        encoder.set_color(color);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(pixels).unwrap();
+    };
+    let first = &from_gz[..IMAGE_PIXELS];
+    let image = dir.path().join("boot.png");
+    png(&image, 28, png::ColorType::Grayscale, first);
+    assert_eq!(read_images(&image).unwrap(), first);
+
+    let rgb = dir.path().join("rgb.png");
+    png(&rgb, 28, png::ColorType::Rgb, &vec![0; 3 * IMAGE_PIXELS]);
+    let err = read_images(&rgb).unwrap_err().to_string();
+    assert!(
+        err.contains("rgb.png") && err.contains("8-bit greyscale"),
+        "{err}"
+    );
+    let small = dir.path().join("small.png");
+    png(&small, 14, png::ColorType::Grayscale, &[0; 14 * 14]);
+    let err = read_images(&small).unwrap_err().to_string();
+    assert!(err.contains("a 14x14"), "{err}");
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not images").unwrap();
+    let err = read_images(&text).unwrap_err().to_string();
+    assert!(err.contains("notes.txt"), "{err}");
+}

@@ -72,3 +72,29 @@ fn datasets_readme_lists_the_checksums_the_loader_checks() {
         assert!(row.contains(sha256), "{name}: {row}");
     }
 }
+
+/// A user's CSV: any rows, with or without `SalePrice`, no checksum; a bad cell is named.
+#[test]
+fn a_users_csv_is_read_with_the_kaggle_schema() {
+    use d2l_data::kaggle_house::read_frame;
+    let dir = data_dir(None).join(DIR_NAME);
+    let shipped = KaggleHouse::load(&data_dir(None)).unwrap();
+    let test = read_frame(&dir.join(TEST_FILE.0)).unwrap();
+    assert_eq!(test.rows, shipped.test.rows);
+    let train = read_frame(&dir.join(TRAIN_FILE.0)).unwrap();
+    assert_eq!(train.rows, shipped.train.rows);
+
+    let text = std::fs::read_to_string(dir.join(TEST_FILE.0)).unwrap();
+    let mut lines: Vec<String> = text.lines().take(4).map(String::from).collect();
+    let mut cells: Vec<&str> = lines[2].split(',').collect();
+    cells[4] = "wide"; // LotArea
+    lines[2] = cells.join(",");
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("houses.csv");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let err = read_frame(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("houses.csv") && err.contains("line 3") && err.contains("LotArea"),
+        "{err}"
+    );
+}

@@ -17,6 +17,43 @@ pub enum Error {
     /// Training stopped, or the run folder could not be written.
     #[error(transparent)]
     Train(#[from] TrainError),
+    /// Training was interrupted (Ctrl-C) after a checkpoint: the run can be resumed.
+    #[error(
+        "interrupted after epoch {epoch} of {epochs}; the run resumes with \
+         `cargo xtask train --resume {}`",
+        run_dir.display()
+    )]
+    Interrupted {
+        /// The run folder.
+        run_dir: PathBuf,
+        /// Epochs done in the training run it stopped.
+        epoch: usize,
+        /// Epochs planned for it.
+        epochs: usize,
+    },
+    /// A trial of a sweep failed.
+    #[error("trial {name:?}: {message}")]
+    Trial {
+        /// The trial's name.
+        name: String,
+        /// Why it failed.
+        message: String,
+    },
+    /// A sweep was interrupted (Ctrl-C): its finished trials are kept, and running it again
+    /// into its folder finishes the others.
+    #[error(
+        "the sweep was interrupted with {unfinished} of {trials} trials not finished; run the \
+         same command with --dir {} to finish it",
+        dir.display()
+    )]
+    SweepInterrupted {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Trials not finished.
+        unfinished: usize,
+        /// Trials in all.
+        trials: usize,
+    },
     /// A saved config could not be read back.
     #[error("cannot load {path}: {message}")]
     Config {

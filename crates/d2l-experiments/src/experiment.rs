@@ -2,7 +2,7 @@
 
 use burn::config::Config;
 use burn::tensor::Device;
-use d2l_learner::{LearnerConfig, RunDir};
+use d2l_learner::{LearnerConfig, RunDir, TrainError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -42,6 +42,16 @@ pub trait Experiment: 'static {
     /// `--seed` change; its seed seeds the device before [`run`](Self::run)).
     fn learner(config: &Self::Config) -> &LearnerConfig;
 
+    /// The same, to change (`--epochs` of a resumed run).
+    fn learner_mut(config: &mut Self::Config) -> &mut LearnerConfig;
+
+    /// The key of the summary that says most about a run (`test_acc`), for `d2l runs` and
+    /// the best trial of a sweep.
+    const HEADLINE: &'static str;
+
+    /// Whether a smaller headline is better (an error rather than an accuracy).
+    const LOWER_IS_BETTER: bool = false;
+
     /// The defaults the help shows for this experiment's own options, by option id, read from
     /// `config` (the loop's four are shown for every experiment).
     fn shown_defaults(_config: &Self::Config) -> Vec<(&'static str, String)> {
@@ -54,8 +64,44 @@ pub trait Experiment: 'static {
         Vec::new()
     }
 
-    /// Trains and evaluates, writing what the experiment produces into `run.dir`.
+    /// Trains and evaluates, writing what the experiment produces into `run.dir`. Run again in
+    /// a folder that holds checkpoints, it continues from them (see
+    /// [`Learner::fit_into`](d2l_learner::Learner::fit_into)).
     fn run(config: &Self::Config, run: &Run<'_>) -> Result<Self::Results, Error>;
+
+    /// Evaluates the model a finished run saved in `run.dir` on the data it was measured on,
+    /// as named results (`test_acc`) equal to the run's own on the same backend.
+    fn evaluate(_config: &Self::Config, _run: &Run<'_>) -> Result<Vec<(&'static str, f64)>, Error> {
+        Err(Error::Option(format!(
+            "{} has no saved model to evaluate",
+            Self::NAME
+        )))
+    }
+
+    /// Applies the model a finished run saved in `run.dir` to the user's data in `input`,
+    /// writing the predictions to `out`.
+    fn predict(
+        _config: &Self::Config,
+        _run: &Run<'_>,
+        _input: &Path,
+        _out: &Path,
+    ) -> Result<Prediction, Error> {
+        Err(Error::Option(format!(
+            "{} has no saved model to predict with",
+            Self::NAME
+        )))
+    }
+}
+
+/// What a prediction wrote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// The predictions, a CSV file.
+    pub out: PathBuf,
+    /// How many examples were predicted.
+    pub rows: usize,
+    /// The picture of the predictions, when there is one.
+    pub grid: Option<PathBuf>,
 }
 
 /// Where and how a run happens, whatever the experiment.
@@ -69,6 +115,8 @@ pub struct Env {
     pub data_dir: PathBuf,
     /// Where run folders are created.
     pub runs_dir: PathBuf,
+    /// The name of the run folder under `runs_dir`; `None` for `<experiment>-<timestamp>`.
+    pub run_name: Option<String>,
     /// Show progress bars and per-stage lines on stderr.
     pub progress: bool,
     /// The command line that asked for the run, recorded in `config.json`.
@@ -84,6 +132,7 @@ impl Env {
             device,
             data_dir: d2l_data::data_dir(None),
             runs_dir: PathBuf::from("runs"),
+            run_name: None,
             progress: true,
             command_line: std::env::args().collect(),
         }
@@ -106,6 +155,8 @@ pub struct Run<'a> {
 /// Where a run came from, saved in `config.json` beside the configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
+    /// When it started, UTC (`YYYYMMDD-HHMMSS`).
+    pub started: String,
     /// This crate's version.
     pub version: String,
     /// The commit of the source tree it was built from, when git can tell.
@@ -122,6 +173,7 @@ impl Provenance {
     /// The provenance of a run in `env`.
     pub fn new(env: &Env) -> Self {
         Self {
+            started: d2l_learner::run::utc_timestamp(std::time::SystemTime::now()),
             version: env!("CARGO_PKG_VERSION").to_string(),
             git_commit: git_commit(),
             backend: env.backend.clone(),
@@ -142,13 +194,24 @@ fn git_commit() -> Option<String> {
     (output.status.success() && !commit.is_empty()).then_some(commit)
 }
 
-/// `config.json`: the experiment's name, its configuration, and where the run came from.
+/// `config.json`: the experiment's name, its configuration, where the run came from, and
+/// where each resume of it came from.
 #[derive(Serialize)]
 struct ConfigFile<'a, C> {
     experiment: &'static str,
     #[serde(flatten)]
     config: &'a C,
     provenance: Provenance,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resumed: Vec<Provenance>,
+}
+
+/// The provenance blocks of a saved `config.json`.
+#[derive(Deserialize)]
+struct SavedProvenance {
+    provenance: Provenance,
+    #[serde(default)]
+    resumed: Vec<Provenance>,
 }
 
 /// The outcome of a run: `summary.json`, and the JSON line the command line prints.
@@ -170,7 +233,8 @@ pub struct Summary<R> {
 }
 
 /// Trains experiment `E` with `config` in `env` (an error before anything is written when its
-/// loop has no epoch or an empty batch): creates `runs/<name>-<timestamp>/`, writes
+/// loop has no epoch or an empty batch): creates `runs/<name>-<timestamp>/` (or the folder
+/// [`Env::run_name`] names), writes
 /// `config.json` (the config, loadable with [`load_config`], and its [`Provenance`]), seeds
 /// the device with the loop's seed, runs the experiment, and writes `summary.json`.
 pub fn train<E: Experiment>(config: &E::Config, env: &Env) -> Result<Summary<E::Results>, Error> {
@@ -185,16 +249,37 @@ pub fn train<E: Experiment>(config: &E::Config, env: &Env) -> Result<Summary<E::
             learner.batch_size
         )));
     }
-    let dir = RunDir::create(&env.runs_dir, E::NAME)?;
+    let dir = match &env.run_name {
+        Some(name) => RunDir::create_named(&env.runs_dir, name)?,
+        None => RunDir::create(&env.runs_dir, E::NAME)?,
+    };
     save_config::<E>(&dir, config, env)?;
+    finish::<E>(config, env, &dir, start)
+}
+
+/// Seeds the device, runs the experiment in `dir` and writes `summary.json`.
+fn finish<E: Experiment>(
+    config: &E::Config,
+    env: &Env,
+    dir: &RunDir,
+    start: Instant,
+) -> Result<Summary<E::Results>, Error> {
+    let learner = E::learner(config);
     env.device.seed(learner.seed);
     let run = Run {
         device: &env.device,
-        dir: &dir,
+        dir,
         data_dir: &env.data_dir,
         progress: env.progress,
     };
-    let results = E::run(config, &run)?;
+    let results = E::run(config, &run).map_err(|error| match error {
+        Error::Train(TrainError::Interrupted { epoch, epochs }) => Error::Interrupted {
+            run_dir: dir.path().to_path_buf(),
+            epoch,
+            epochs,
+        },
+        other => other,
+    })?;
     let summary = Summary {
         experiment: E::NAME,
         backend: env.backend.clone(),
@@ -218,7 +303,36 @@ pub(crate) fn save_config<E: Experiment>(
         experiment: E::NAME,
         config,
         provenance: Provenance::new(env),
+        resumed: Vec::new(),
     })?)
+}
+
+/// Continues the run of experiment `E` in `run_dir` from its checkpoints, in `env`: its
+/// `config.json` gives the configuration (with `epochs` epochs, where given, so that a larger
+/// number extends a finished run) and records this resume's provenance; the experiment runs
+/// again in the folder, where every training run continues after its last checkpoint (one
+/// already finished is not trained again), and `summary.json` is written anew.
+pub fn resume<E: Experiment>(
+    run_dir: &Path,
+    epochs: Option<usize>,
+    env: &Env,
+) -> Result<Summary<E::Results>, Error> {
+    let start = Instant::now();
+    let mut config = load_config::<E>(run_dir)?;
+    if let Some(epochs) = epochs {
+        E::learner_mut(&mut config).epochs = epochs;
+    }
+    let dir = RunDir::open(run_dir)?;
+    let saved = read_provenance(run_dir)?;
+    let mut resumed = saved.resumed;
+    resumed.push(Provenance::new(env));
+    dir.save_config(&ConfigFile {
+        experiment: E::NAME,
+        config: &config,
+        provenance: saved.provenance,
+        resumed,
+    })?;
+    finish::<E>(&config, env, &dir, start)
 }
 
 /// The configuration of experiment `E` saved in `run_dir/config.json`.
@@ -228,17 +342,11 @@ pub fn load_config<E: Experiment>(run_dir: &Path) -> Result<E::Config, Error> {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    let experiment = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v.get("experiment")?.as_str().map(String::from));
-    if experiment.as_deref() != Some(E::NAME) {
+    let experiment = experiment_of(run_dir)?;
+    if experiment != E::NAME {
         return Err(Error::Config {
             path,
-            message: format!(
-                "it is the config of {}, not of {}",
-                experiment.as_deref().unwrap_or("no experiment"),
-                E::NAME
-            ),
+            message: format!("it is the config of {experiment}, not of {}", E::NAME),
         });
     }
     E::Config::load_binary(text.as_bytes()).map_err(|e| Error::Config {
@@ -247,18 +355,36 @@ pub fn load_config<E: Experiment>(run_dir: &Path) -> Result<E::Config, Error> {
     })
 }
 
-/// The provenance saved in `run_dir/config.json`.
-pub fn load_provenance(run_dir: &Path) -> Result<Provenance, Error> {
-    #[derive(Deserialize)]
-    struct File {
-        provenance: Provenance,
-    }
+/// The provenance saved in `run_dir/config.json`: the run's, then its resumes'.
+pub fn load_provenance(run_dir: &Path) -> Result<Vec<Provenance>, Error> {
+    let saved = read_provenance(run_dir)?;
+    Ok(std::iter::once(saved.provenance)
+        .chain(saved.resumed)
+        .collect())
+}
+
+fn read_provenance(run_dir: &Path) -> Result<SavedProvenance, Error> {
     let path = run_dir.join("config.json");
     let error = |message: String| Error::Config {
         path: path.clone(),
         message,
     };
     let text = std::fs::read_to_string(&path).map_err(|e| error(e.to_string()))?;
-    let file: File = serde_json::from_str(&text).map_err(|e| error(e.to_string()))?;
-    Ok(file.provenance)
+    serde_json::from_str(&text).map_err(|e| error(e.to_string()))
+}
+
+/// The name of the experiment whose run `run_dir` is (from its `config.json`).
+pub fn experiment_of(run_dir: &Path) -> Result<String, Error> {
+    let path = run_dir.join("config.json");
+    let error = |message: String| Error::Config {
+        path: path.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| error(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| error(e.to_string()))?;
+    value
+        .get("experiment")
+        .and_then(|name| name.as_str())
+        .map(String::from)
+        .ok_or_else(|| error("it names no experiment".to_string()))
 }

@@ -4,18 +4,26 @@
 //! in its own module, which says only which network and update rule the book uses.
 
 use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use d2l_data::{CLASS_NAMES, FashionMnist, Split, TensorDataset, fashion_mnist::IMAGE_SIDE};
+use d2l_data::fashion_mnist::{IMAGE_SIDE, pixels_tensor, read_images};
+use d2l_data::{CLASS_NAMES, FashionMnist, IMAGE_PIXELS, Split, TensorDataset};
 use d2l_learner::{
-    Accuracy, EpochRecord, Learner, LearnerConfig, Loss, Model, Scale, UpdaterConfig,
+    Accuracy, EpochRecord, Learner, LearnerConfig, Loss, Model, Scale, TrainError, UpdaterConfig,
+    evaluate_with, evaluation_batch_size,
 };
-use d2l_models::{Init, MlpConfig, SoftmaxConfig, cross_entropy, softmax_cross_entropy};
+use d2l_models::{
+    Init, Mlp, MlpConfig, MlpScratch, SoftmaxConfig, SoftmaxRegression, SoftmaxScratch,
+    cross_entropy, softmax_cross_entropy,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
+use std::path::Path;
 
-use crate::experiment::{Experiment, Run};
+use crate::experiment::{Experiment, Prediction, Run};
 use crate::{Error, LearnerArgs};
 
 /// How many test images the prediction grid shows.
@@ -131,6 +139,12 @@ impl<C: Classifier> Experiment for C {
         &config.learner
     }
 
+    fn learner_mut(config: &mut ClassifierConfig) -> &mut LearnerConfig {
+        &mut config.learner
+    }
+
+    const HEADLINE: &'static str = "test_acc";
+
     fn shown_defaults(config: &ClassifierConfig) -> Vec<(&'static str, String)> {
         vec![("init", config.net.init().to_string())]
     }
@@ -145,6 +159,115 @@ impl<C: Classifier> Experiment for C {
             test_acc: last.test_metric.unwrap_or(f64::NAN),
         })
     }
+
+    /// The test accuracy of the saved model (`test_acc`), in the batches the run used.
+    fn evaluate(
+        config: &ClassifierConfig,
+        run: &Run<'_>,
+    ) -> Result<Vec<(&'static str, f64)>, Error> {
+        let trained = Trained::load(config, run)?;
+        let data = FashionMnist::load(run.data_dir)?;
+        let test = data.test.dataset(run.device);
+        let batch_size = evaluation_batch_size(config.learner.batch_size);
+        let accuracy = evaluate_with(&|x| trained.forward(x), &test, &Accuracy, batch_size)?;
+        Ok(vec![("test_acc", accuracy)])
+    }
+
+    /// Classifies the images of `input` (an IDX file or a PNG, [`read_images`]) into the CSV
+    /// `out` (`index,class,label,probability`) and draws the first ones beside it
+    /// (`out` with the extension `svg`).
+    fn predict(
+        config: &ClassifierConfig,
+        run: &Run<'_>,
+        input: &Path,
+        out: &Path,
+    ) -> Result<Prediction, Error> {
+        let trained = Trained::load(config, run)?;
+        let pixels = read_images(input)?;
+        let mut csv = String::from("index,class,label,probability\n");
+        let mut classes = Vec::new();
+        for chunk in pixels.chunks(PREDICT_BATCH * IMAGE_PIXELS) {
+            let probabilities = trained.probabilities(pixels_tensor(chunk, run.device));
+            let class = probabilities.clone().argmax(1).try_to_vec_as::<i64>()?;
+            let probability = probabilities.max_dim(1).try_to_vec_as::<f32>()?;
+            for (class, probability) in class.into_iter().zip(probability) {
+                let class = class as usize;
+                csv.push_str(&format!(
+                    "{},{class},{},{probability:.6}\n",
+                    classes.len(),
+                    CLASS_NAMES[class]
+                ));
+                classes.push(class);
+            }
+        }
+        write(out, csv.as_bytes())?;
+        let shown = classes.len().min(PREDICTION_GRID_IMAGES);
+        let grid = out.with_extension("svg");
+        let svg = image_grid(&pixels[..shown * IMAGE_PIXELS], None, &classes[..shown]);
+        write(&grid, svg.as_bytes())?;
+        Ok(Prediction {
+            out: out.to_path_buf(),
+            rows: classes.len(),
+            grid: Some(grid),
+        })
+    }
+}
+
+/// Images classified per forward pass by `predict`.
+const PREDICT_BATCH: usize = 2048;
+
+/// Writes a file the user asked for, naming it in the error.
+pub(crate) fn write(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    std::fs::write(path, contents).map_err(|e| Error::Train(TrainError::io(path)(e)))
+}
+
+/// A classifier's trained model loaded from its run folder (`model.bpk`), on a device without
+/// autodiff: the network of the config, whatever its type.
+enum Trained {
+    SoftmaxScratch(SoftmaxScratch),
+    Softmax(SoftmaxRegression),
+    MlpScratch(MlpScratch),
+    Mlp(Mlp),
+}
+
+impl Trained {
+    fn load(config: &ClassifierConfig, run: &Run<'_>) -> Result<Self, Error> {
+        let path = run.dir.path().join("model.bpk");
+        let device = run.device;
+        Ok(match &config.net {
+            Net::SoftmaxScratch(c) => Trained::SoftmaxScratch(load(c.init_scratch(device), &path)?),
+            Net::Softmax(c) => Trained::Softmax(load(c.init(device), &path)?),
+            Net::MlpScratch(c) => Trained::MlpScratch(load(c.init_scratch(device), &path)?),
+            Net::Mlp(c) => Trained::Mlp(load(c.init(device), &path)?),
+        })
+    }
+
+    /// The network's output: probabilities for softmax regression from scratch, logits for
+    /// the others.
+    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Trained::SoftmaxScratch(m) => m.forward(x),
+            Trained::Softmax(m) => m.forward(x),
+            Trained::MlpScratch(m) => m.forward(x),
+            Trained::Mlp(m) => m.forward(x),
+        }
+    }
+
+    /// The probability of each class.
+    fn probabilities(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Trained::SoftmaxScratch(m) => m.forward(x),
+            other => softmax(other.forward(x), 1),
+        }
+    }
+}
+
+/// `model` with the weights saved at `path`.
+pub(crate) fn load<M: Module>(model: M, path: &Path) -> Result<M, Error> {
+    model.try_load_file(path).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("cannot load the weights: {e}"),
+    })
 }
 
 /// Trains the classifier of `config` on `data` into `run.dir` (metrics, curves, weights and
@@ -189,10 +312,8 @@ impl Trainer<'_> {
             .fit_into(self.run.dir, "", Scale::Linear, model, train, Some(test))?;
         let shown = self.test.head(PREDICTION_GRID_IMAGES);
         let predicted = predict(&model, &shown, self.run.device)?;
-        self.run.dir.write_file(
-            "predictions.svg",
-            prediction_grid(&shown, &predicted).as_bytes(),
-        )?;
+        let svg = image_grid(&shown.pixels(), Some(shown.labels()), &predicted);
+        self.run.dir.write_file("predictions.svg", svg.as_bytes())?;
         Ok(history)
     }
 }
@@ -206,9 +327,10 @@ pub fn predict<M: Model>(model: &M, split: &Split, device: &Device) -> Result<Ve
     Ok(classes.into_iter().map(|c| c as usize).collect())
 }
 
-/// d2l's `predict_ch3` as an SVG: the first `predicted.len()` images of `split` in a row, each
-/// titled "true / predicted" (in red where they differ).
-pub fn prediction_grid(split: &Split, predicted: &[usize]) -> String {
+/// d2l's `predict_ch3` as an SVG: `predicted.len()` images (`IMAGE_PIXELS` bytes each) in a
+/// row, each titled with its true label over the predicted one (in red where they differ), or
+/// with the predicted label alone when the truth is not known.
+pub fn image_grid(pixels: &[u8], truth: Option<&[u8]>, predicted: &[usize]) -> String {
     const SCALE: usize = 4;
     const TITLE: usize = 36;
     let cell = IMAGE_SIDE * SCALE;
@@ -220,23 +342,29 @@ pub fn prediction_grid(split: &Split, predicted: &[usize]) -> String {
          font-family=\"sans-serif\" font-size=\"11\" text-anchor=\"middle\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     );
+    let name = |class: usize| CLASS_NAMES.get(class).copied().unwrap_or("?");
     for (i, &guess) in predicted.iter().enumerate() {
         let x0 = gap + i * (cell + gap);
-        let truth = usize::from(split.label(i));
-        let color = if truth == guess { "black" } else { "red" };
         let centre = x0 + cell / 2;
+        let (first, color) = match truth {
+            Some(labels) => {
+                let truth = usize::from(labels[i]);
+                (name(truth), if truth == guess { "black" } else { "red" })
+            }
+            None => ("", "black"),
+        };
         let _ = writeln!(
             svg,
-            "<text x=\"{centre}\" y=\"14\" fill=\"{color}\">{}</text>\
+            "<text x=\"{centre}\" y=\"14\" fill=\"{color}\">{first}</text>\
              <text x=\"{centre}\" y=\"28\" fill=\"{color}\">{}</text>",
-            CLASS_NAMES[truth],
-            CLASS_NAMES.get(guess).copied().unwrap_or("?")
+            name(guess)
         );
         let _ = writeln!(
             svg,
             "<rect x=\"{x0}\" y=\"{TITLE}\" width=\"{cell}\" height=\"{cell}\" fill=\"black\"/>"
         );
-        for (p, &value) in split.image(i).iter().enumerate() {
+        let image = &pixels[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS];
+        for (p, &value) in image.iter().enumerate() {
             if value == 0 {
                 continue;
             }
@@ -257,14 +385,12 @@ pub fn prediction_grid(split: &Split, predicted: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use d2l_data::IMAGE_PIXELS;
 
     #[test]
     fn the_grid_titles_each_image_with_truth_and_prediction() {
         let mut images = vec![0u8; 2 * IMAGE_PIXELS];
         images[5] = 200;
-        let split = Split::new(images, vec![0, 9]).unwrap();
-        let svg = prediction_grid(&split, &[0, 7]);
+        let svg = image_grid(&images, Some(&[0, 9]), &[0, 7]);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
         assert!(svg.contains(">t-shirt</text>"));
         assert!(svg.contains(">ankle boot</text>"));
@@ -276,5 +402,9 @@ mod tests {
             svg.contains("rgb(200,200,200)"),
             "the one lit pixel is drawn"
         );
+        // Without the truth, only the predictions: no t-shirt (image 0's true class).
+        let unknown = image_grid(&images, None, &[7, 9]);
+        assert!(unknown.contains(">sneaker</text>") && unknown.contains(">ankle boot</text>"));
+        assert!(!unknown.contains("t-shirt") && !unknown.contains("red"));
     }
 }

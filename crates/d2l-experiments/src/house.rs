@@ -16,18 +16,23 @@ use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 use clap::{Args, ValueEnum};
-use d2l_data::kaggle_house::{Frame, ID, TARGET};
+use d2l_data::kaggle_house::{Frame, ID, TARGET, read_frame};
 use d2l_data::{DataError, KaggleHouse, PreprocessOptions, Preprocessor, Table, TensorDataset};
 use d2l_learner::{
     EpochRecord, Learner, LearnerConfig, LogRmse, LogTargetRmse, Loss, Metric, Model, RunDir,
-    Scale, TrainError, UpdaterConfig,
+    Scale, TrainError, UpdaterConfig, evaluate_with, evaluation_batch_size,
 };
-use d2l_models::{Init, LinearRegressionConfig, MlpConfig, half_squared_error, squared_error};
+use d2l_models::{
+    Init, LinearRegression, LinearRegressionConfig, LinearRegressionScratch, Mlp, MlpConfig,
+    half_squared_error, log_rmse_loss, squared_error,
+};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
+use std::path::Path;
 
 use crate::args::{non_negative_number, positive_count, probability, value_name};
-use crate::experiment::{Experiment, Run};
+use crate::experiment::{Experiment, Prediction, Run};
+use crate::fashion::{load, write};
 use crate::{Error, LearnerArgs};
 
 /// The model of a house run (`--model`).
@@ -48,6 +53,28 @@ pub enum HouseRecipe {
     Book,
     /// Log prices, log-transformed skewed features, clipping, an L1 penalty (the lasso).
     Better,
+}
+
+/// The training loss of a house run (`--loss`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum HouseLoss {
+    /// d2l's: the mean squared error of the prices (of the log prices, in the better recipe).
+    Mse,
+    /// The log-RMSE itself as the objective, as the study notes tried it
+    /// ([`log_rmse_loss`]); the book recipe only (raw prices).
+    LogRmse,
+}
+
+/// How a house run's K-fold evaluations treat dropout (`--eval-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum EvalMode {
+    /// The model in evaluation mode, dropout off (PyTorch's `net.eval()`): correct.
+    Eval,
+    /// The model as it trains, dropout on: the pitfall the study notes fell into, kept to
+    /// show what it does to the validation figures.
+    Train,
 }
 
 /// The configuration of a house run (`config.json`); [`HouseConfig::new`] is d2l's recipe.
@@ -71,6 +98,12 @@ pub struct HouseConfig {
     /// The L1 penalty of the better recipe's lasso (linear model only).
     #[config(default = 0.0)]
     pub l1: f64,
+    /// The training loss.
+    #[config(default = "HouseLoss::Mse")]
+    pub loss: HouseLoss,
+    /// How the log-RMSE after each epoch is measured (training rows and validation fold).
+    #[config(default = "EvalMode::Eval")]
+    pub eval_mode: EvalMode,
     /// Changes to d2l's preprocessing.
     #[config(default = "PreprocessOptions::default()")]
     pub preprocess: PreprocessOptions,
@@ -139,6 +172,14 @@ pub struct HouseArgs {
     /// Adam's weight decay (PyTorch's weight_decay: an L2 term on every parameter's gradient).
     #[arg(long, allow_negative_numbers = true, value_parser = non_negative_number)]
     pub weight_decay: Option<f64>,
+    /// The training loss: mse (d2l's), or log-rmse, the evaluation measure itself as the
+    /// objective (book recipe only; it trains far worse, as the study notes found).
+    #[arg(long, value_enum)]
+    pub loss: Option<HouseLoss>,
+    /// eval: measure with dropout off (correct); train: with dropout on, the pitfall of
+    /// forgetting PyTorch's net.eval(), kept to show what it costs.
+    #[arg(long, value_enum)]
+    pub eval_mode: Option<EvalMode>,
 }
 
 fn at_least_two(value: &str) -> Result<usize, String> {
@@ -158,8 +199,9 @@ pub struct FoldScore {
 }
 
 /// What a house run reports. In JSON, flat keys: `fold_<i>_train_log_rmse`,
-/// `fold_<i>_valid_log_rmse` (from 1), `train_log_rmse`, `valid_log_rmse` (their averages)
-/// and `final_train_log_rmse`.
+/// `fold_<i>_valid_log_rmse` (from 1), `train_log_rmse`, `valid_log_rmse` (their averages),
+/// `train_log_rmse_sd`, `valid_log_rmse_sd` (their spread over the folds) and
+/// `final_train_log_rmse`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HouseResults {
     /// The cross-validation.
@@ -171,13 +213,15 @@ pub struct HouseResults {
 impl Serialize for HouseResults {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let folds = &self.k_fold.folds;
-        let mut map = serializer.serialize_map(Some(2 * folds.len() + 3))?;
+        let mut map = serializer.serialize_map(Some(2 * folds.len() + 5))?;
         for (i, fold) in folds.iter().enumerate() {
             map.serialize_entry(&format!("fold_{}_train_log_rmse", i + 1), &fold.train)?;
             map.serialize_entry(&format!("fold_{}_valid_log_rmse", i + 1), &fold.valid)?;
         }
         map.serialize_entry("train_log_rmse", &self.k_fold.train())?;
+        map.serialize_entry("train_log_rmse_sd", &self.k_fold.train_sd())?;
         map.serialize_entry("valid_log_rmse", &self.k_fold.valid())?;
+        map.serialize_entry("valid_log_rmse_sd", &self.k_fold.valid_sd())?;
         map.serialize_entry("final_train_log_rmse", &self.final_train_log_rmse)?;
         map.end()
     }
@@ -213,6 +257,13 @@ impl Experiment for House {
         config.k = args.k.unwrap_or(config.k);
         config.hidden = args.hidden.unwrap_or(config.hidden);
         config.dropout = args.dropout.unwrap_or(config.dropout);
+        config.loss = args.loss.unwrap_or(config.loss);
+        if config.loss == HouseLoss::LogRmse && config.log_target() {
+            return Err(Error::Option(
+                "--loss log-rmse trains on raw prices: it goes with --recipe book".to_string(),
+            ));
+        }
+        config.eval_mode = args.eval_mode.unwrap_or(config.eval_mode);
         if let (Some(decay), UpdaterConfig::Adam(adam)) = (args.weight_decay, &config.optimizer) {
             let decay = (decay > 0.0).then(|| WeightDecayConfig::new(decay as f32));
             config.optimizer = UpdaterConfig::Adam(adam.clone().with_weight_decay(decay));
@@ -225,6 +276,13 @@ impl Experiment for House {
         &config.learner
     }
 
+    fn learner_mut(config: &mut HouseConfig) -> &mut LearnerConfig {
+        &mut config.learner
+    }
+
+    const HEADLINE: &'static str = "valid_log_rmse";
+    const LOWER_IS_BETTER: bool = true;
+
     fn shown_defaults(config: &HouseConfig) -> Vec<(&'static str, String)> {
         vec![
             ("recipe", value_name(&config.recipe)),
@@ -233,6 +291,8 @@ impl Experiment for House {
             ("hidden", config.hidden.to_string()),
             ("dropout", config.dropout.to_string()),
             ("weight_decay", config.weight_decay().to_string()),
+            ("loss", value_name(&config.loss)),
+            ("eval_mode", value_name(&config.eval_mode)),
         ]
     }
 
@@ -270,6 +330,56 @@ impl Experiment for House {
         Ok(HouseResults {
             k_fold,
             final_train_log_rmse: last.train_metric,
+        })
+    }
+
+    /// The final model's log-RMSE on all of `train.csv` (`final_train_log_rmse`), as the run
+    /// measured it.
+    fn evaluate(config: &HouseConfig, run: &Run<'_>) -> Result<Vec<(&'static str, f64)>, Error> {
+        let prepared = HouseData::prepare(config, &KaggleHouse::load(run.data_dir)?)?;
+        let trained = TrainedHouse::load(config, prepared.table.width(), run)?;
+        let metric: &dyn Metric<Tensor<2>> = if config.log_target() {
+            &LogTargetRmse
+        } else {
+            &LogRmse
+        };
+        let batch_size = evaluation_batch_size(config.learner.batch_size);
+        let train = prepared.table.all(run.device);
+        let rmse = evaluate_with(&|x| trained.forward(x), &train, metric, batch_size)?;
+        Ok(vec![("final_train_log_rmse", rmse)])
+    }
+
+    /// Prices the houses of `input` (a CSV with Kaggle's schema, [`read_frame`]) with the run's
+    /// preprocessor and final model into the CSV `out` (`Id,SalePrice`, as `submission.csv`).
+    fn predict(
+        config: &HouseConfig,
+        run: &Run<'_>,
+        input: &Path,
+        out: &Path,
+    ) -> Result<Prediction, Error> {
+        let path = run.dir.path().join("preprocessor.json");
+        let unreadable = |message: String| Error::Config {
+            path: path.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
+        let preprocessor: Preprocessor =
+            serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+        let frame = read_frame(input)?;
+        let width = preprocessor.num_features();
+        let trained = TrainedHouse::load(config, width, run)?;
+        let prices = if frame.is_empty() {
+            Vec::new()
+        } else {
+            let features = preprocessor.transform(&frame)?;
+            let x = Tensor::from_data(TensorData::new(features, [frame.len(), width]), run.device);
+            prices(config, trained.forward(x))?
+        };
+        write(out, submission_csv(&frame, &prices)?.as_bytes())?;
+        Ok(Prediction {
+            out: out.to_path_buf(),
+            rows: prices.len(),
+            grid: None,
         })
     }
 }
@@ -323,27 +433,16 @@ impl Trainer<'_> {
         };
         match (config.model, config.recipe) {
             (HouseModel::Linear, HouseRecipe::Book) => {
-                let model = LinearRegressionConfig::new(self.width)
-                    .with_init(Init::Torch)
-                    .init(&ad);
-                self.fit_model(model, fit)
+                self.fit_model(linear_config(self.width).init(&ad), fit)
             }
             (HouseModel::Linear, HouseRecipe::Better) => {
-                let mut model = LinearRegressionConfig::new(self.width)
-                    .with_init(Init::Torch)
-                    .init_scratch(0.0, &ad);
+                let mut model = linear_config(self.width).init_scratch(0.0, &ad);
                 model.l1 = config.l1;
                 model.b = Param::from_tensor(Tensor::full([1], self.mean_target, &ad));
                 self.fit_model(model, fit)
             }
             (HouseModel::Mlp, _) => {
-                let mut model = MlpConfig::new()
-                    .with_num_inputs(self.width)
-                    .with_hidden(vec![config.hidden])
-                    .with_num_outputs(1)
-                    .with_dropout(vec![config.dropout])
-                    .with_init(Init::Torch)
-                    .init(&ad);
+                let mut model = mlp_config(config, self.width).init(&ad);
                 if config.log_target() {
                     let last = model.layers.last_mut().expect("an output layer");
                     last.bias = Some(Param::from_tensor(Tensor::full([1], self.mean_target, &ad)));
@@ -355,12 +454,12 @@ impl Trainer<'_> {
 
     fn fit_model<M: Model>(&self, model: M, fit: FitArgs<'_>) -> Result<Fitted, Error> {
         let config = self.config;
-        let (loss, metric): (&dyn Loss<Tensor<2>>, &dyn Metric<Tensor<2>>) = if config.log_target()
-        {
-            (&half_squared_error, &LogTargetRmse)
-        } else {
-            (&squared_error, &LogRmse)
-        };
+        let (loss, metric): (&dyn Loss<Tensor<2>>, &dyn Metric<Tensor<2>>) =
+            match (config.log_target(), config.loss) {
+                (true, _) => (&half_squared_error, &LogTargetRmse),
+                (false, HouseLoss::Mse) => (&squared_error, &LogRmse),
+                (false, HouseLoss::LogRmse) => (&log_rmse_loss, &LogRmse),
+            };
         let (model, history) = Learner::new(
             config.learner.clone(),
             loss,
@@ -368,6 +467,7 @@ impl Trainer<'_> {
             config.optimizer.init(),
         )
         .evaluate_train(true)
+        .evaluate_in_training_mode(config.eval_mode == EvalMode::Train)
         .progress(self.progress)
         .fit_into(
             fit.run_dir,
@@ -378,15 +478,70 @@ impl Trainer<'_> {
             fit.valid,
         )?;
         let predictions = match fit.predict {
-            Some(x) => {
-                let y = model.forward(x);
-                let prices = if config.log_target() { y.exp() } else { y };
-                let prices = prices.clamp_min(1.0).try_to_vec_as::<f32>()?;
-                Some(prices.into_iter().map(f64::from).collect())
-            }
+            Some(x) => Some(prices(config, model.forward(x))?),
             None => None,
         };
         Ok((history, predictions))
+    }
+}
+
+/// d2l's `nn.Linear(width, 1)` with PyTorch's default initialisation.
+fn linear_config(width: usize) -> LinearRegressionConfig {
+    LinearRegressionConfig::new(width).with_init(Init::Torch)
+}
+
+/// The MLP of `--model mlp`: one hidden layer, dropout after it, PyTorch's initialisation.
+fn mlp_config(config: &HouseConfig, width: usize) -> MlpConfig {
+    MlpConfig::new()
+        .with_num_inputs(width)
+        .with_hidden(vec![config.hidden])
+        .with_num_outputs(1)
+        .with_dropout(vec![config.dropout])
+        .with_init(Init::Torch)
+}
+
+/// Prices from a model's outputs (`exp` of them for log prices), clamped to at least 1.
+fn prices(config: &HouseConfig, outputs: Tensor<2>) -> Result<Vec<f64>, Error> {
+    let prices = if config.log_target() {
+        outputs.exp()
+    } else {
+        outputs
+    };
+    let prices = prices.clamp_min(1.0).try_to_vec_as::<f32>()?;
+    Ok(prices.into_iter().map(f64::from).collect())
+}
+
+/// The final model of a house run loaded from its folder (`model.bpk`), on a device without
+/// autodiff.
+enum TrainedHouse {
+    Linear(LinearRegression),
+    Lasso(LinearRegressionScratch),
+    Mlp(Mlp),
+}
+
+impl TrainedHouse {
+    fn load(config: &HouseConfig, width: usize, run: &Run<'_>) -> Result<Self, Error> {
+        let path = run.dir.path().join("model.bpk");
+        let device = run.device;
+        Ok(match (config.model, config.recipe) {
+            (HouseModel::Linear, HouseRecipe::Book) => {
+                TrainedHouse::Linear(load(linear_config(width).init(device), &path)?)
+            }
+            (HouseModel::Linear, HouseRecipe::Better) => {
+                TrainedHouse::Lasso(load(linear_config(width).init_scratch(0.0, device), &path)?)
+            }
+            (HouseModel::Mlp, _) => {
+                TrainedHouse::Mlp(load(mlp_config(config, width).init(device), &path)?)
+            }
+        })
+    }
+
+    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            TrainedHouse::Linear(m) => m.forward(x),
+            TrainedHouse::Lasso(m) => m.forward(x),
+            TrainedHouse::Mlp(m) => m.forward(x),
+        }
     }
 }
 
@@ -575,6 +730,27 @@ impl KFoldReport {
     pub fn valid(&self) -> f64 {
         self.folds.iter().map(|f| f.valid).sum::<f64>() / self.folds.len() as f64
     }
+
+    /// The sample standard deviation of the folds' training log-RMSE (0 for one fold).
+    pub fn train_sd(&self) -> f64 {
+        sample_sd(self.folds.iter().map(|f| f.train))
+    }
+
+    /// The sample standard deviation of the folds' validation log-RMSE (0 for one fold).
+    pub fn valid_sd(&self) -> f64 {
+        sample_sd(self.folds.iter().map(|f| f.valid))
+    }
+}
+
+/// The sample standard deviation (`n - 1` in the denominator); 0 for fewer than two values.
+fn sample_sd(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let n = values.clone().count();
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = values.clone().sum::<f64>() / n as f64;
+    let squares: f64 = values.map(|v| (v - mean).powi(2)).sum();
+    (squares / (n - 1) as f64).sqrt()
 }
 
 #[cfg(test)]
@@ -648,5 +824,44 @@ mod tests {
         assert_eq!((mlp.hidden, mlp.l1, mlp.weight_decay()), (64, 0.0, 0.5));
         let err = args(|a| a.dropout = Some(0.2)).unwrap_err().to_string();
         assert!(err.contains("--model mlp"), "{err}");
+        let notes = args(|a| {
+            a.loss = Some(HouseLoss::LogRmse);
+            a.eval_mode = Some(EvalMode::Train);
+        })
+        .unwrap();
+        assert_eq!(
+            (notes.loss, notes.eval_mode),
+            (HouseLoss::LogRmse, EvalMode::Train)
+        );
+        let err = args(|a| {
+            a.recipe = Some(HouseRecipe::Better);
+            a.loss = Some(HouseLoss::LogRmse);
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--recipe book"), "{err}");
+    }
+
+    #[test]
+    fn the_spread_over_folds_is_the_sample_standard_deviation() {
+        let report = KFoldReport {
+            folds: [(0.1, 0.2), (0.3, 0.2), (0.2, 0.5)]
+                .map(|(train, valid)| FoldScore { train, valid })
+                .to_vec(),
+            seconds: 0.0,
+        };
+        // train 0.1, 0.3, 0.2: mean 0.2, squares 0.01 + 0.01 + 0 over n - 1 = 2: sd 0.1.
+        assert!((report.train() - 0.2).abs() < 1e-12);
+        assert!((report.train_sd() - 0.1).abs() < 1e-12);
+        // valid 0.2, 0.2, 0.5: mean 0.3, squares 0.01 + 0.01 + 0.04 = 0.06 / 2: sd √0.03.
+        assert!((report.valid_sd() - 0.03f64.sqrt()).abs() < 1e-12);
+        let one = KFoldReport {
+            folds: vec![FoldScore {
+                train: 1.0,
+                valid: 2.0,
+            }],
+            seconds: 0.0,
+        };
+        assert_eq!(one.valid_sd(), 0.0);
     }
 }

@@ -40,6 +40,8 @@ mod error;
 mod experiment;
 pub mod fashion;
 mod registry;
+pub mod runs;
+pub mod sweep;
 
 pub mod dropout;
 pub mod dropout_scratch;
@@ -54,7 +56,8 @@ pub mod weight_decay;
 pub use args::LearnerArgs;
 pub use error::Error;
 pub use experiment::{
-    Env, Experiment, Provenance, Run, Summary, load_config, load_provenance, train,
+    Env, Experiment, Prediction, Provenance, Run, Summary, experiment_of, load_config,
+    load_provenance, resume, train,
 };
 pub use registry::{Entry, Registered};
 
@@ -108,8 +111,9 @@ mod tests {
                 E::NAME
             );
             let provenance = load_provenance(dir.path()).unwrap();
-            assert_eq!(provenance.backend, "flex");
-            assert_eq!(provenance.version, env!("CARGO_PKG_VERSION"));
+            assert_eq!(provenance.len(), 1);
+            assert_eq!(provenance[0].backend, "flex");
+            assert_eq!(provenance[0].version, env!("CARGO_PKG_VERSION"));
         }
         let dir = RunDir::create(root.path(), E::NAME).unwrap();
         let path = experiment::save_config::<E>(&dir, &configs[0], &env).unwrap();

@@ -1,14 +1,17 @@
 //! d2l 4.8, numerical stability and initialization: the sigmoid's vanishing gradient, the
-//! exploding product of random matrices, and the symmetry that equal initial weights never
-//! break.
+//! exploding product of random matrices, the symmetry that equal initial weights never break
+//! (and that dropout does break), and, from d2l 4.7, the memory a training step holds beyond
+//! what an inference pass needs.
 
 use burn::config::Config;
+use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use clap::Args;
 use d2l_data::TensorDataset;
 use d2l_learner::{Accuracy, Curve, Learner, LearnerConfig, Scale, Updater, plot_lines};
-use d2l_models::{Init, MlpConfig, softmax_cross_entropy};
+use d2l_models::{Init, MlpConfig, Model, softmax_cross_entropy};
+use peak_alloc::PeakAlloc;
 use serde::Serialize;
 
 use crate::experiment::{Experiment, Run};
@@ -31,6 +34,17 @@ pub struct StabilityConfig {
     /// The initialisation that breaks the symmetry: the book's `N(0, 0.01²)`.
     #[config(default = "Init::BOOK")]
     pub random_init: Init,
+    /// The dropout probability after the hidden layer that breaks the symmetry of the equal
+    /// initialisation (d2l 4.8.2.3: "dropout regularization would" break it).
+    #[config(default = 0.5)]
+    pub symmetry_dropout: f64,
+    /// The network whose training step and inference pass are measured: d2l 4.2's MLP
+    /// (784-256-10).
+    #[config(default = "MlpConfig::new()")]
+    pub memory_model: MlpConfig,
+    /// The batch of the memory measurement (d2l 4.2's 256).
+    #[config(default = 256)]
+    pub memory_batch: usize,
     /// The symmetry demonstration's loop, with d2l's hand-written SGD: 5 epochs of batch 16
     /// at lr 0.1.
     #[config(default = "LearnerConfig::new().with_epochs(5).with_batch_size(16).with_lr(0.1)")]
@@ -59,6 +73,16 @@ pub struct StabilityResults {
     pub symmetric_units_difference: f64,
     /// The same from the random initialisation.
     pub random_units_difference: f64,
+    /// The same from the symmetric initialisation with dropout after the hidden layer (above
+    /// 0: dropout broke the symmetry).
+    pub symmetric_dropout_units_difference: f64,
+    /// Heap bytes one training step of the memory model allocates beyond what was allocated
+    /// before it, at its peak (forward pass with the values kept for the backward pass, and
+    /// the gradients); `None` where the process does not count its heap (the `d2l` binary
+    /// does) or the device's memory is not the heap (a GPU).
+    pub train_step_bytes: Option<u64>,
+    /// The same for one inference pass of the same batch in validation mode (`valid()`).
+    pub inference_bytes: Option<u64>,
 }
 
 /// d2l 4.8: vanishing and exploding gradients, and the symmetry of equal initialisation.
@@ -80,6 +104,12 @@ impl Experiment for NumericalStability {
     fn learner(config: &StabilityConfig) -> &LearnerConfig {
         &config.learner
     }
+
+    fn learner_mut(config: &mut StabilityConfig) -> &mut LearnerConfig {
+        &mut config.learner
+    }
+
+    const HEADLINE: &'static str = "product_max_abs";
 
     /// Runs the three demonstrations; writes `sigmoid.svg`.
     fn run(config: &StabilityConfig, run: &Run<'_>) -> Result<StabilityResults, Error> {
@@ -120,13 +150,35 @@ impl Experiment for NumericalStability {
         };
         let (symmetric, _) = difference(config.symmetric_init)?;
         let (broken, _) = difference(config.random_init)?;
+        let dropout = vec![config.symmetry_dropout; config.model.hidden.len()];
+        let (dropped, _) = hidden_unit_difference(
+            &config
+                .model
+                .clone()
+                .with_init(config.symmetric_init)
+                .with_dropout(dropout),
+            &config.learner,
+            device,
+        )?;
+        let memory = step_memory(&config.memory_model, config.memory_batch, device)?;
         if run.progress {
             eprintln!(
                 "sigmoid gradient peaks at {peak:.4} (x = {peak_x:.1}); the product of {} random \
                  4x4 matrices has entries up to {max_abs:.3e}; hidden units initialised equal \
-                 differ by {symmetric} after training (by {broken:.3e} from {})",
-                config.matrices, config.random_init
+                 differ by {symmetric} after training (by {broken:.3e} from {}, by \
+                 {dropped:.3e} with dropout {})",
+                config.matrices, config.random_init, config.symmetry_dropout
             );
+            if let Some((train, inference)) = memory {
+                eprintln!(
+                    "a training step of the {:?} MLP on a batch of {} holds {:.2} MiB of heap, \
+                     an inference pass {:.2} MiB",
+                    config.memory_model.hidden,
+                    config.memory_batch,
+                    train as f64 / MIB,
+                    inference as f64 / MIB
+                );
+            }
         }
         Ok(StabilityResults {
             sigmoid_grad_peak: peak,
@@ -134,6 +186,9 @@ impl Experiment for NumericalStability {
             product_max_abs: max_abs,
             symmetric_units_difference: symmetric,
             random_units_difference: broken,
+            symmetric_dropout_units_difference: dropped,
+            train_step_bytes: memory.map(|(train, _)| train),
+            inference_bytes: memory.map(|(_, inference)| inference),
         })
     }
 }
@@ -164,6 +219,63 @@ pub fn sigmoid_and_gradient(device: &Device) -> Result<Vec<(f64, f64, f64)>, Err
 pub fn random_matrix_product(n: usize, device: &Device) -> Tensor<2> {
     let normal = || Tensor::<2>::random([4, 4], Distribution::Normal(0.0, 1.0), device);
     (1..n).fold(normal(), |m, _| m.matmul(normal()))
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// d2l 4.7's point that training needs more memory than inference, measured: the peak heap
+/// bytes, beyond those allocated before, of one training step of `model` (a forward pass on
+/// an autodiff device, the loss, the backward pass and its gradients) and of one inference
+/// pass of the same batch of `batch` examples in validation mode; `(training, inference)`.
+///
+/// The heap is counted by the [`PeakAlloc`] allocator, which the `d2l` binary installs; `None`
+/// where it is not installed or the device keeps tensors elsewhere (a GPU), told apart by a
+/// probe tensor of 1 MiB.
+pub fn step_memory(
+    model: &MlpConfig,
+    batch: usize,
+    device: &Device,
+) -> Result<Option<(u64, u64)>, Error> {
+    let heap = PeakAlloc;
+    let before = heap.current_usage();
+    let probe = Tensor::<2>::ones([256, 1024], device);
+    let counted = heap.current_usage() >= before + (1 << 20);
+    probe.sum().try_into_scalar::<f32>()?;
+    if !counted {
+        return Ok(None);
+    }
+    let ad = device.clone().autodiff();
+    let net = model.init(&ad);
+    let x = Tensor::<2>::random([batch, model.num_inputs], Distribution::Default, device);
+    let classes: Vec<i64> = (0..batch as i64)
+        .map(|i| i % model.num_outputs as i64)
+        .collect();
+    let y = Tensor::<1, Int>::from_data(TensorData::new(classes, [batch]), device);
+    let train_step = || -> Result<(), Error> {
+        let output = net.forward(x.clone().autodiff());
+        let loss = softmax_cross_entropy(output, y.clone().autodiff()).mean();
+        let grads = loss.backward();
+        let first = net.layers[0].weight.val().grad(&grads);
+        first
+            .map(|g| g.sum().try_into_scalar::<f32>())
+            .transpose()?;
+        Ok(())
+    };
+    let inference = || -> Result<(), Error> {
+        let valid = net.valid();
+        valid.forward(x.clone()).sum().try_into_scalar::<f32>()?;
+        Ok(())
+    };
+    let peak = |pass: &dyn Fn() -> Result<(), Error>| -> Result<u64, Error> {
+        let base = heap.current_usage();
+        heap.reset_peak_usage();
+        pass()?;
+        Ok(heap.peak_usage().saturating_sub(base) as u64)
+    };
+    // Once each first: Burn draws the parameters at their first use.
+    train_step()?;
+    inference()?;
+    Ok(Some((peak(&train_step)?, peak(&inference)?)))
 }
 
 /// d2l 4.8.2.3's symmetry: the MLP of `model` (4 inputs, 3 classes, at least two hidden units)
@@ -265,6 +377,30 @@ mod tests {
         };
         assert_eq!(difference(config.symmetric_init), 0.0);
         assert!(difference(config.random_init) > 1e-4);
+    }
+
+    /// Dropout zeroes the two equal units independently, so their gradients differ and the
+    /// symmetry breaks: d2l 4.8.2.3's remark, shown.
+    #[test]
+    fn dropout_breaks_the_symmetry_of_equal_initialisation() {
+        let device = Device::flex();
+        device.seed(3);
+        let config = StabilityConfig::new();
+        let model = config
+            .model
+            .clone()
+            .with_init(config.symmetric_init)
+            .with_dropout(vec![config.symmetry_dropout]);
+        let (difference, _) = hidden_unit_difference(&model, &config.learner, &device).unwrap();
+        assert!(difference > 1e-3, "{difference}");
+    }
+
+    #[test]
+    fn memory_is_not_reported_where_the_heap_is_not_counted() {
+        // This test binary does not install the counting allocator: no figure, no error.
+        let config = StabilityConfig::new();
+        let memory = step_memory(&config.memory_model, 8, &Device::flex()).unwrap();
+        assert_eq!(memory, None);
     }
 
     #[test]

@@ -1,10 +1,14 @@
 //! The experiments as the command line sees them: a subcommand each, built from the
 //! experiment's options and the defaults of its configuration, and run from clap's matches.
 
+use clap::parser::ValueSource;
 use clap::{ArgMatches, Command, FromArgMatches};
+use d2l_learner::RunDir;
+use serde::ser::{SerializeMap, Serializer};
 use std::marker::PhantomData;
+use std::path::Path;
 
-use crate::experiment::{Env, Experiment, train};
+use crate::experiment::{Env, Experiment, Run, load_config, resume, train};
 use crate::{Error, LearnerArgs};
 
 /// An experiment of [`EXPERIMENTS`](crate::EXPERIMENTS), whatever its types.
@@ -18,6 +22,24 @@ pub trait Entry: Sync {
     /// Trains it with the options in `matches` (of [`command`](Self::command)) and returns
     /// the summary as one line of JSON.
     fn train(&self, matches: &ArgMatches, env: &Env) -> Result<String, Error>;
+    /// Continues the run in `run_dir` ([`resume`]); of the options in `matches`, only
+    /// `--epochs` may be given. Returns the summary as one line of JSON.
+    fn resume(&self, matches: &ArgMatches, run_dir: &Path, env: &Env) -> Result<String, Error>;
+    /// Evaluates the run in `run_dir` ([`Experiment::evaluate`]): one line of JSON.
+    fn evaluate(&self, run_dir: &Path, env: &Env) -> Result<String, Error>;
+    /// Predicts with the run in `run_dir` ([`Experiment::predict`]): one line of JSON.
+    fn predict(&self, run_dir: &Path, input: &Path, out: &Path, env: &Env)
+    -> Result<String, Error>;
+    /// The summary key `d2l runs` shows ([`Experiment::HEADLINE`]).
+    fn headline(&self) -> &'static str;
+    /// Whether a smaller headline is better ([`Experiment::LOWER_IS_BETTER`]).
+    fn lower_is_better(&self) -> bool;
+    /// Checks `options` (command-line arguments of [`command`](Self::command), without the
+    /// experiment's name) as training would: a usage error for what clap or the experiment's
+    /// [`config`](Experiment::config) refuses.
+    fn check(&self, options: &[String]) -> Result<(), Error>;
+    /// Whether the run in `run_dir` was configured as `options` would configure a new one.
+    fn configured_as(&self, options: &[String], run_dir: &Path) -> Result<bool, Error>;
 }
 
 /// The [`Entry`] of experiment `E`.
@@ -57,6 +79,102 @@ impl<E: Experiment> Entry for Registered<E> {
         let summary = train::<E>(&E::config(&args)?, env)?;
         Ok(serde_json::to_string(&summary).expect("a summary serialises"))
     }
+
+    fn resume(&self, matches: &ArgMatches, run_dir: &Path, env: &Env) -> Result<String, Error> {
+        let own = <E::Args as clap::Args>::augment_args(Command::new(E::NAME));
+        let given: Vec<String> = own
+            .get_arguments()
+            .map(|arg| arg.get_id().as_str())
+            .filter(|&id| id != "epochs")
+            .filter(|&id| matches.value_source(id) == Some(ValueSource::CommandLine))
+            .map(|id| format!("--{}", id.replace('_', "-")))
+            .collect();
+        if !given.is_empty() {
+            return Err(Error::Option(format!(
+                "a resumed run keeps its configuration: only --epochs may change, not {}",
+                given.join(", ")
+            )));
+        }
+        let epochs = matches.get_one::<usize>("epochs").copied();
+        let summary = resume::<E>(run_dir, epochs, env)?;
+        Ok(serde_json::to_string(&summary).expect("a summary serialises"))
+    }
+
+    fn evaluate(&self, run_dir: &Path, env: &Env) -> Result<String, Error> {
+        let config = load_config::<E>(run_dir)?;
+        let dir = RunDir::open(run_dir)?;
+        let results = E::evaluate(&config, &run(&dir, env))?;
+        Ok(json_line(E::NAME, env, run_dir, &results))
+    }
+
+    fn predict(
+        &self,
+        run_dir: &Path,
+        input: &Path,
+        out: &Path,
+        env: &Env,
+    ) -> Result<String, Error> {
+        let config = load_config::<E>(run_dir)?;
+        let dir = RunDir::open(run_dir)?;
+        let prediction = E::predict(&config, &run(&dir, env), input, out)?;
+        Ok(serde_json::to_string(&prediction).expect("a prediction serialises"))
+    }
+
+    fn headline(&self) -> &'static str {
+        E::HEADLINE
+    }
+
+    fn lower_is_better(&self) -> bool {
+        E::LOWER_IS_BETTER
+    }
+
+    fn check(&self, options: &[String]) -> Result<(), Error> {
+        config_of::<E>(self.command(), options).map(drop)
+    }
+
+    fn configured_as(&self, options: &[String], run_dir: &Path) -> Result<bool, Error> {
+        let config = config_of::<E>(self.command(), options)?;
+        Ok(load_config::<E>(run_dir)? == config)
+    }
+}
+
+/// The configuration `options` give experiment `E`, parsed by its `command`.
+fn config_of<E: Experiment>(command: Command, options: &[String]) -> Result<E::Config, Error> {
+    let matches = command
+        .no_binary_name(true)
+        .try_get_matches_from(options)
+        .map_err(|e| Error::Option(e.render().to_string().trim_end().to_string()))?;
+    let args = E::Args::from_arg_matches(&matches).map_err(|e| Error::Option(e.to_string()))?;
+    E::config(&args)
+}
+
+/// The context of an evaluation or a prediction in `dir`.
+fn run<'a>(dir: &'a RunDir, env: &'a Env) -> Run<'a> {
+    Run {
+        device: &env.device,
+        dir,
+        data_dir: &env.data_dir,
+        progress: env.progress,
+    }
+}
+
+/// `{"experiment": .., "backend": .., <results>, "run_dir": ..}` in that order.
+fn json_line(experiment: &str, env: &Env, run_dir: &Path, results: &[(&str, f64)]) -> String {
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::new(&mut out);
+    let mut map = serializer.serialize_map(None).expect("writes to memory");
+    let entries = map
+        .serialize_entry("experiment", experiment)
+        .and_then(|()| map.serialize_entry("backend", &env.backend))
+        .and_then(|()| {
+            results
+                .iter()
+                .try_for_each(|(key, value)| map.serialize_entry(key, value))
+        })
+        .and_then(|()| map.serialize_entry("run_dir", run_dir));
+    entries.expect("writes to memory");
+    map.end().expect("writes to memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
 /// Each option's default in the book's configuration, followed by its value in each variant

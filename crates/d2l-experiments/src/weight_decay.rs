@@ -182,6 +182,12 @@ impl Experiment for WeightDecay {
         &config.learner
     }
 
+    fn learner_mut(config: &mut WeightDecayRunConfig) -> &mut LearnerConfig {
+        &mut config.learner
+    }
+
+    const HEADLINE: &'static str = "w_norm_penalty_3";
+
     fn shown_defaults(config: &WeightDecayRunConfig) -> Vec<(&'static str, String)> {
         let lambdas: Vec<String> = config.lambdas.iter().map(f64::to_string).collect();
         vec![("lambda", format!("{} each", lambdas.join(" and ")))]

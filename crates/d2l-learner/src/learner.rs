@@ -1,18 +1,20 @@
 //! The training loop: one for every model, loss, metric and updater.
 
 use burn::config::Config;
-use burn::tensor::TensorReadError;
+use burn::tensor::{Tensor, TensorReadError};
 use d2l_data::dataset::{Targets, TensorDataset, seeded_rng};
 use d2l_models::Model;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::checkpoint::Checkpoints;
+use crate::interrupt::interrupt_requested;
 use crate::metrics::{BatchSums, Metric};
 use crate::plot::Scale;
 use crate::prefetch::prefetch;
-use crate::run::RunDir;
+use crate::run::{EpochLog, RunDir};
 use crate::{Loss, Updater};
 
 /// The hyper-parameters of the loop, with the book's defaults (d2l 3.6/4.2: batch 256,
@@ -34,7 +36,7 @@ pub struct LearnerConfig {
 }
 
 /// What one epoch measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch number.
     pub epoch: usize,
@@ -73,6 +75,23 @@ pub enum TrainError {
     /// An observer failed.
     #[error("{0}")]
     Observer(String),
+    /// A checkpoint could not be used: damaged, or written by another configuration.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// Its file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A stop was requested ([`interrupt_flag`](crate::interrupt_flag)); the epoch's
+    /// checkpoint is saved.
+    #[error("interrupted after epoch {epoch} of {epochs}; its checkpoint is saved")]
+    Interrupted {
+        /// Epochs done.
+        epoch: usize,
+        /// Epochs planned.
+        epochs: usize,
+    },
     /// A file of the run folder could not be written.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -113,10 +132,10 @@ pub struct Learner<'a, T> {
     observers: Vec<&'a mut dyn Observer>,
     progress: bool,
     evaluate_train: bool,
+    evaluate_in_training_mode: bool,
 }
 
-/// The batch size of evaluation passes: at least this many rows per forward pass, however
-/// small the training batches (the result is the same; fewer, larger products are faster).
+/// The least batch size of evaluation passes ([`evaluation_batch_size`]).
 const EVAL_BATCH: usize = 2048;
 
 /// How many training batches are gathered ahead of the one being trained.
@@ -138,6 +157,7 @@ impl<'a, T: Targets> Learner<'a, T> {
             observers: Vec::new(),
             progress: true,
             evaluate_train: false,
+            evaluate_in_training_mode: false,
         }
     }
 
@@ -146,6 +166,15 @@ impl<'a, T: Targets> Learner<'a, T> {
     /// instead of on the fly while training (d2l 3.6's `train_acc`, the default).
     pub fn evaluate_train(mut self, on: bool) -> Self {
         self.evaluate_train = on;
+        self
+    }
+
+    /// Evaluates with the model as it trains (on the autodiff device, dropout on) instead of
+    /// in validation mode: the pitfall of evaluating a dropout network without PyTorch's
+    /// `net.eval()`, which d2l's own code avoids. Off by default; turn it on only to show
+    /// what it does to the held-out metric.
+    pub fn evaluate_in_training_mode(mut self, on: bool) -> Self {
+        self.evaluate_in_training_mode = on;
         self
     }
 
@@ -171,23 +200,39 @@ impl<'a, T: Targets> Learner<'a, T> {
     /// `model` must live on an autodiff device (`device.autodiff()`) and the datasets on the
     /// same device without autodiff. After each epoch the model is evaluated on `test` in
     /// validation mode ([`Module::valid`](burn::module::Module::valid): no autodiff, dropout
-    /// off). Returns the trained model and one record per epoch; stops with
+    /// off; see [`evaluate_in_training_mode`](Self::evaluate_in_training_mode)). Returns the trained model and one record per epoch; stops with
     /// [`TrainError::Diverged`] at the first epoch whose loss is not finite.
+    ///
+    /// Randomness is a function of the seed and the epoch, so that a run can continue from any
+    /// epoch as if it had not stopped: the shuffle of epoch `e` is the `e`-th drawn from the
+    /// seed; the device's generator (dropout masks) goes on from the caller's seed in epoch 1
+    /// (which also draws the initial parameters, Burn initialising them when first used), is
+    /// seeded at the start of every later epoch `e` with [`epoch_seed`]`(seed, e)`, and with
+    /// `epoch_seed(seed, epochs + 1)` when the fit ends, so that whatever follows (the next
+    /// fold's initialisation) draws the same numbers whether the fit ran or was restored.
     pub fn fit<M: Model>(
         &mut self,
         model: M,
         train: &TensorDataset<T>,
         test: Option<&TensorDataset<T>>,
     ) -> Result<(M, Vec<EpochRecord>), TrainError> {
-        self.fit_observed(model, train, test, None)
+        self.run_epochs(model, train, test, Vec::new(), None)
     }
 
-    /// [`fit`](Self::fit) into a run folder: each epoch goes to `<prefix>metrics.csv` and
-    /// `<prefix>curves.svg` (the metric named as this learner's, plotted on `scale`), and the
-    /// trained model, in validation mode, to `<prefix>model.bpk`. The empty prefix is the run's
-    /// own training; `fold-1-` or `penalty-lambda-3-` name one of several.
+    /// [`fit`](Self::fit) into a run folder, resumable: each epoch goes to
+    /// `<prefix>metrics.csv` and `<prefix>curves.svg` (the metric named as this learner's,
+    /// plotted on `scale`) and to a checkpoint ([`crate::checkpoint`]); the trained model, in
+    /// validation mode, goes to `<prefix>model.bpk`. The empty prefix is the run's own
+    /// training; `fold-1-` or `penalty-lambda-3-` name one of several.
     ///
-    /// Returns the trained model in validation mode and the history.
+    /// Where the folder already holds a checkpoint of `prefix` (a run resumed in its folder),
+    /// `model` and the optimizer are restored from it and training continues after its epoch,
+    /// exactly as if it had not stopped (a finished training run is not trained again, unless
+    /// the config asks for more epochs); the metrics file is written again from its history.
+    /// When [`interrupt_flag`](crate::interrupt_flag) is set, the fit stops after the current
+    /// epoch's checkpoint with [`TrainError::Interrupted`].
+    ///
+    /// Returns the trained model in validation mode and the whole history.
     pub fn fit_into<M: Model>(
         &mut self,
         run_dir: &RunDir,
@@ -197,25 +242,48 @@ impl<'a, T: Targets> Learner<'a, T> {
         train: &TensorDataset<T>,
         test: Option<&TensorDataset<T>>,
     ) -> Result<(M, Vec<EpochRecord>), TrainError> {
-        let mut log = run_dir.epoch_log(prefix, self.metric.name(), scale)?;
-        let (model, history) = self.fit_observed(model, train, test, Some(&mut log))?;
+        let checkpoints = Checkpoints::new(run_dir, prefix);
+        let restored = checkpoints.restore(model.clone(), self.updater.clone(), &self.config)?;
+        let (model, done) = match restored {
+            Some((model, updater, history)) => {
+                self.updater = updater;
+                (model, history)
+            }
+            None => (model, Vec::new()),
+        };
+        let mut log = run_dir.epoch_log(prefix, self.metric.name(), scale, &done)?;
+        let mut hook = CheckpointHook {
+            checkpoints: &checkpoints,
+            log: &mut log,
+        };
+        let (model, history) = self.run_epochs(model, train, test, done, Some(&mut hook))?;
         let model = model.valid();
         run_dir.save_weights(model.clone(), &format!("{prefix}model"))?;
         Ok((model, history))
     }
 
-    fn fit_observed<M: Model>(
+    fn run_epochs<M: Model>(
         &mut self,
         mut model: M,
         train: &TensorDataset<T>,
         test: Option<&TensorDataset<T>>,
-        mut extra: Option<&mut dyn Observer>,
+        mut history: Vec<EpochRecord>,
+        mut hook: Option<&mut CheckpointHook<'_>>,
     ) -> Result<(M, Vec<EpochRecord>), TrainError> {
         let config = self.config.clone();
+        let device = train.device();
         let mut rng = seeded_rng(config.seed);
+        // The shuffles of the epochs done, drawn again so that the next one is the same.
+        for _ in 0..history.len() {
+            train.shuffled_order(&mut rng);
+        }
         let batches = train.num_batches(config.batch_size);
-        let mut history = Vec::with_capacity(config.epochs);
-        for epoch in 1..=config.epochs {
+        for epoch in history.len() + 1..=config.epochs {
+            // Epoch 1 draws on from where the caller seeded the device (Burn draws a
+            // parameter's initial values when it is first used, in the first forward pass).
+            if epoch > 1 {
+                device.seed(epoch_seed(config.seed, epoch));
+            }
             let start = Instant::now();
             let bar = self.progress_bar(epoch, batches);
             let shuffled = train.shuffled_batches(config.batch_size, &mut rng);
@@ -255,17 +323,22 @@ impl<'a, T: Targets> Learner<'a, T> {
             }
             let n = train.len();
             let loss_sum: f64 = rows.iter().map(|row| row[0]).sum();
-            let eval_batch = config.batch_size.max(EVAL_BATCH);
+            let eval_batch = evaluation_batch_size(config.batch_size);
             let valid = model.valid();
+            let training_mode = |inputs: Tensor<2>| model.forward(inputs.autodiff()).inner();
+            let forward: &dyn Fn(Tensor<2>) -> Tensor<2> = match self.evaluate_in_training_mode {
+                true => &training_mode,
+                false => &|inputs| valid.forward(inputs),
+            };
             let train_metric = match metric_sums {
                 Some(sums) => {
                     let metric_sum: f64 = sums.read()?.iter().map(|row| row[0]).sum();
                     self.metric.finish(metric_sum, n)
                 }
-                None => evaluate(&valid, train, self.metric, eval_batch)?,
+                None => evaluate_with(forward, train, self.metric, eval_batch)?,
             };
             let test_metric = test
-                .map(|test| evaluate(&valid, test, self.metric, eval_batch))
+                .map(|test| evaluate_with(forward, test, self.metric, eval_batch))
                 .transpose()?;
             let record = EpochRecord {
                 epoch,
@@ -274,14 +347,23 @@ impl<'a, T: Targets> Learner<'a, T> {
                 test_metric,
                 seconds: start.elapsed().as_secs_f64(),
             };
+            history.push(record.clone());
+            if let Some(hook) = hook.as_deref_mut() {
+                hook.checkpoints
+                    .save(&model, &self.updater, &config, &history)?;
+                hook.log.on_epoch(&record)?;
+            }
             for observer in &mut self.observers {
                 observer.on_epoch(&record)?;
             }
-            if let Some(observer) = extra.as_deref_mut() {
-                observer.on_epoch(&record)?;
+            if hook.is_some() && interrupt_requested() && epoch < config.epochs {
+                return Err(TrainError::Interrupted {
+                    epoch,
+                    epochs: config.epochs,
+                });
             }
-            history.push(record);
         }
+        device.seed(epoch_seed(config.seed, config.epochs + 1));
         Ok((model, history))
     }
 
@@ -300,6 +382,27 @@ impl<'a, T: Targets> Learner<'a, T> {
     }
 }
 
+/// What [`Learner::fit_into`] does after each epoch: the checkpoint, then the metrics file.
+struct CheckpointHook<'a> {
+    checkpoints: &'a Checkpoints<'a>,
+    log: &'a mut EpochLog,
+}
+
+/// The seed of the device's generator for `epoch` of a loop seeded with `seed` (SplitMix64 of
+/// the two, so that neighbouring seeds and epochs give unrelated streams).
+pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The batch size of an evaluation pass after training with batches of `batch_size`: at least
+/// 2048 rows per forward pass (the result is the same; fewer, larger products are faster).
+pub fn evaluation_batch_size(batch_size: usize) -> usize {
+    batch_size.max(EVAL_BATCH)
+}
+
 /// The metric of `model` over `data`, in order, in batches of `batch_size` (d2l's
 /// `evaluate_accuracy`). Pass a model in validation mode (`model.valid()`) and a dataset on
 /// the same device.
@@ -309,9 +412,19 @@ pub fn evaluate<M: Model, T: Targets>(
     metric: &dyn Metric<T>,
     batch_size: usize,
 ) -> Result<f64, TrainError> {
+    evaluate_with(&|inputs| model.forward(inputs), data, metric, batch_size)
+}
+
+/// [`evaluate`] with any forward pass (a model chosen at run time, for example).
+pub fn evaluate_with<T: Targets>(
+    forward: &dyn Fn(Tensor<2>) -> Tensor<2>,
+    data: &TensorDataset<T>,
+    metric: &dyn Metric<T>,
+    batch_size: usize,
+) -> Result<f64, TrainError> {
     let mut sums = BatchSums::new();
     for (inputs, targets) in data.batches(batch_size) {
-        sums.push([metric.batch_sum(model.forward(inputs), targets)]);
+        sums.push([metric.batch_sum(forward(inputs), targets)]);
     }
     let total: f64 = sums.read()?.iter().map(|row| row[0]).sum();
     Ok(metric.finish(total, data.len()))

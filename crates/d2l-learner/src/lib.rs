@@ -5,8 +5,9 @@
 //! optimizer ([`Updater::Optimizer`]). Data are `d2l-data`'s [`TensorDataset`]s: a split kept
 //! as tensors on the device (or its pixels as bytes on the host), batched by gather, the next
 //! batches gathered on a second thread while one trains.
-//! Each epoch is evaluated in validation mode and can be written to a [`RunDir`] as metrics
-//! and curves ([`Learner::fit_into`] also saves the weights); a non-finite loss stops
+//! Each epoch is evaluated in validation mode; [`Learner::fit_into`] writes it to a [`RunDir`]
+//! as metrics, curves and a [`checkpoint`] from which an interrupted run resumes exactly
+//! (Ctrl-C through [`interrupt_flag`]), then saves the weights. A non-finite loss stops
 //! training with an error naming epoch and batch.
 //!
 //! ```
@@ -44,6 +45,8 @@
 //! # Ok::<(), d2l_learner::TrainError>(())
 //! ```
 
+pub mod checkpoint;
+mod interrupt;
 pub mod learner;
 pub mod loss;
 pub mod metrics;
@@ -52,9 +55,14 @@ pub mod prefetch;
 pub mod run;
 pub mod updater;
 
+pub use checkpoint::{CheckpointState, Checkpoints};
 pub use d2l_data::{Targets, TensorDataset};
 pub use d2l_models::Model;
-pub use learner::{EpochRecord, Learner, LearnerConfig, Observer, TrainError, evaluate};
+pub use interrupt::{interrupt_flag, interrupt_requested};
+pub use learner::{
+    EpochRecord, Learner, LearnerConfig, Observer, TrainError, epoch_seed, evaluate, evaluate_with,
+    evaluation_batch_size,
+};
 pub use loss::Loss;
 pub use metrics::{Accuracy, LogRmse, LogTargetRmse, MeanLoss, Metric};
 pub use plot::{Curve, Scale, plot_lines};

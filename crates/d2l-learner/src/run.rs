@@ -6,8 +6,6 @@
 
 use burn::module::Module;
 use serde::Serialize;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -45,6 +43,37 @@ impl RunDir {
         }
     }
 
+    /// Creates `root/name`, which must not exist yet (a run folder named by its user, or a
+    /// sweep's trial).
+    pub fn create_named(root: &Path, name: &str) -> Result<Self, TrainError> {
+        std::fs::create_dir_all(root).map_err(TrainError::io(root))?;
+        let path = root.join(name);
+        match std::fs::create_dir(&path) {
+            Ok(()) => Ok(Self { path }),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(TrainError::io(&path)(std::io::Error::new(
+                    e.kind(),
+                    "the folder exists already: resume it with --resume, or name another",
+                )))
+            }
+            Err(e) => Err(TrainError::io(path)(e)),
+        }
+    }
+
+    /// An existing run folder, to resume or read.
+    pub fn open(path: &Path) -> Result<Self, TrainError> {
+        if path.is_dir() {
+            Ok(Self {
+                path: path.to_path_buf(),
+            })
+        } else {
+            Err(TrainError::io(path)(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such run folder",
+            )))
+        }
+    }
+
     /// The folder.
     pub fn path(&self) -> &Path {
         &self.path
@@ -77,37 +106,33 @@ impl RunDir {
 
     /// A log of one training run in this folder, an [`Observer`]: `<prefix>metrics.csv` and
     /// `<prefix>curves.svg` (`metrics.csv` and `curves.svg` for the empty prefix; `fold-1-`
-    /// for a fold of a K-fold run).
+    /// for a fold of a K-fold run), holding the epochs `done` so far (none for a new training
+    /// run, those of its checkpoint for a resumed one). Both files are rewritten whole after
+    /// every epoch, through a temporary file, so neither is ever seen half written.
     pub fn epoch_log(
         &self,
         prefix: &str,
         metric: &str,
         scale: Scale,
+        done: &[EpochRecord],
     ) -> Result<EpochLog, TrainError> {
-        let path = self.path.join(format!("{prefix}metrics.csv"));
-        let mut metrics = OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .open(&path)
-            .map_err(TrainError::io(&path))?;
-        writeln!(metrics, "{}", metrics_header(metric)).map_err(TrainError::io(&path))?;
-        Ok(EpochLog {
-            metrics_path: path,
+        let log = EpochLog {
+            metrics: self.path.join(format!("{prefix}metrics.csv")),
             curves: self.path.join(format!("{prefix}curves.svg")),
-            metrics,
-            history: Vec::new(),
+            history: done.to_vec(),
             metric: metric.to_string(),
             scale,
-        })
+        };
+        log.write()?;
+        Ok(log)
     }
 }
 
 /// The metrics file and curves of one training run, rewritten after every epoch.
 #[derive(Debug)]
 pub struct EpochLog {
-    metrics_path: PathBuf,
+    metrics: PathBuf,
     curves: PathBuf,
-    metrics: File,
     history: Vec<EpochRecord>,
     metric: String,
     scale: Scale,
@@ -118,29 +143,39 @@ impl EpochLog {
     pub fn history(&self) -> &[EpochRecord] {
         &self.history
     }
-}
 
-impl Observer for EpochLog {
-    fn on_epoch(&mut self, record: &EpochRecord) -> Result<(), TrainError> {
-        let test = record
-            .test_metric
-            .map_or_else(String::new, |v| format!("{v:.6}"));
-        writeln!(
-            self.metrics,
-            "{},{:.6},{:.6},{},{:.3}",
-            record.epoch, record.train_loss, record.train_metric, test, record.seconds
-        )
-        .and_then(|()| self.metrics.flush())
-        .map_err(TrainError::io(&self.metrics_path))?;
-        self.history.push(record.clone());
+    /// Writes the metrics file, and the curves once there is an epoch to draw.
+    fn write(&self) -> Result<(), TrainError> {
+        let mut csv = metrics_header(&self.metric);
+        csv.push('\n');
+        for record in &self.history {
+            let test = record
+                .test_metric
+                .map_or_else(String::new, |v| format!("{v:.6}"));
+            csv.push_str(&format!(
+                "{},{:.6},{:.6},{},{:.3}\n",
+                record.epoch, record.train_loss, record.train_metric, test, record.seconds
+            ));
+        }
+        write_atomically(&self.metrics, csv.as_bytes())?;
+        if self.history.is_empty() {
+            return Ok(());
+        }
         let svg = plot_curves(&self.history, &self.metric, self.scale)
             .map_err(TrainError::io(&self.curves))?;
         write_atomically(&self.curves, svg.as_bytes())
     }
 }
 
+impl Observer for EpochLog {
+    fn on_epoch(&mut self, record: &EpochRecord) -> Result<(), TrainError> {
+        self.history.push(record.clone());
+        self.write()
+    }
+}
+
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename.
-fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
+pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
     let temporary = PathBuf::from(temporary);
@@ -194,7 +229,7 @@ mod tests {
         let other = RunDir::create(root.path(), "exp").unwrap();
         assert_ne!(run.path(), other.path());
         run.save_config(&serde_json::json!({"lr": 0.1})).unwrap();
-        let mut log = run.epoch_log("", "acc", Scale::Linear).unwrap();
+        let mut log = run.epoch_log("", "acc", Scale::Linear, &[]).unwrap();
         let record = EpochRecord {
             epoch: 1,
             train_loss: 0.5,
@@ -210,14 +245,19 @@ mod tests {
         );
         assert!(run.path().join("curves.svg").is_file());
         assert!(run.path().join("config.json").is_file());
-        let mut fold = run.epoch_log("fold-1-", "log_rmse", Scale::Log).unwrap();
+        let mut fold = run
+            .epoch_log("fold-1-", "log_rmse", Scale::Log, &[])
+            .unwrap();
         fold.on_epoch(&record).unwrap();
         let csv = std::fs::read_to_string(run.path().join("fold-1-metrics.csv")).unwrap();
         assert!(csv.starts_with("epoch,train_loss,train_log_rmse,test_log_rmse,seconds\n"));
         assert!(run.path().join("fold-1-curves.svg").is_file());
-        assert!(
-            run.epoch_log("", "acc", Scale::Linear).is_err(),
-            "an existing log is never overwritten"
-        );
+        // A resumed log starts from the epochs done.
+        let again = run
+            .epoch_log("", "acc", Scale::Linear, std::slice::from_ref(&record))
+            .unwrap();
+        assert_eq!(again.history(), std::slice::from_ref(&record));
+        let csv = std::fs::read_to_string(run.path().join("metrics.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 2, "{csv}");
     }
 }

@@ -26,7 +26,7 @@ pub use linear::{LinearRegression, LinearRegressionConfig, LinearRegressionScrat
 pub use mlp::{Mlp, MlpConfig, MlpScratch};
 pub use model::Model;
 pub use ops::{
-    backward_with, cross_entropy, dropout, half_squared_error, l2_penalty, relu, softmax,
-    softmax_cross_entropy, squared_error,
+    backward_with, cross_entropy, dropout, half_squared_error, l2_penalty, log_rmse_loss, relu,
+    softmax, softmax_cross_entropy, squared_error,
 };
 pub use softmax::{SoftmaxConfig, SoftmaxRegression, SoftmaxScratch};

@@ -1,15 +1,33 @@
 //! `d2l`: the command line of burn-d2l. `d2l train <experiment> [options]` trains an experiment
-//! of d2l.ai chapters 3–4 into a run folder and prints its summary as one JSON line;
-//! `d2l bench` times the book's recipes against PyTorch. `cargo xtask <verb>` builds it with
-//! a backend and runs it. Parsing and printing only: the work is in `d2l::experiments`.
+//! of d2l.ai chapters 3–4 into a run folder and prints its summary as one JSON line (`--resume`
+//! continues one); `evaluate` and `predict` use a trained run; `runs` lists them and `compare`
+//! puts several side by side; `sweep` trains a grid or a file of trials, one process each;
+//! `d2l bench` times the book's recipes against PyTorch.
+//! `cargo xtask <verb>` builds it with a backend and runs it. Parsing and printing only: the
+//! work is in `d2l::experiments`.
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use d2l::Backend;
 use d2l::experiments::bench::{BenchReport, pytorch_reference, time_burn};
-use d2l::experiments::{DEFAULT, EXPERIMENTS, Env, Error};
+use d2l::experiments::runs::{compare, list_runs, runs_table};
+use d2l::experiments::sweep::{
+    Launch, SweepFile, Trial, check_trials, final_line, grid, run_sweep,
+};
+use d2l::experiments::{DEFAULT, EXPERIMENTS, Entry, Env, Error, experiment_of, find};
+use d2l::learner::RunDir;
+use peak_alloc::PeakAlloc;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode, Stdio};
+
+/// Counts the heap, so that `numerical-stability` can report what a training step holds.
+#[global_allocator]
+static HEAP: PeakAlloc = PeakAlloc;
+
+/// Trials a sweep trains at once by default: on the 2-core machines here, four house trials
+/// two at a time take 0.62 of the time of one after the other, and three at a time no less
+/// than two (README, "Sweeps").
+const DEFAULT_JOBS: u16 = 2;
 
 /// Dive into Deep Learning (chapters 3–4) with Burn.
 #[derive(Debug, Parser)]
@@ -26,8 +44,21 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Verb {
     /// Train an experiment (default: softmax) into a run folder and print its summary as one
-    /// JSON line.
+    /// JSON line; with --resume, continue a run from its last checkpoint.
     Train(TrainArgs),
+    /// Evaluate a trained run's saved model on its held-out data; print the JSON results.
+    Evaluate(EvaluateArgs),
+    /// Apply a trained run's model to your data: house runs price a CSV with Kaggle's schema,
+    /// Fashion-MNIST runs classify an IDX file of images or a 28x28 greyscale PNG.
+    Predict(PredictArgs),
+    /// List the runs of a folder: experiment, backend, epochs, headline result, status.
+    Runs(RunsArgs),
+    /// Put runs side by side: their differing settings and results, and one overlay plot of
+    /// their curves.
+    Compare(CompareArgs),
+    /// Train many trials of an experiment (a grid of options, or a sweep file) into one
+    /// folder and rank them: results.csv, results.md, curves.svg.
+    Sweep(SweepArgs),
     /// Time Burn on the book's recipes and, when torch imports, the PyTorch reference; write
     /// the figures and their ratios as JSON.
     Bench(BenchArgs),
@@ -42,9 +73,96 @@ struct TrainArgs {
     /// Where run folders are created.
     #[arg(long, global = true, default_value = "runs")]
     runs_dir: PathBuf,
+    /// The run folder's name under --runs-dir [default: <experiment>-<timestamp>]; it must
+    /// not exist yet.
+    #[arg(long, global = true, value_name = "NAME")]
+    run_name: Option<String>,
     /// No progress bars or per-stage lines on stderr.
     #[arg(long, global = true)]
     quiet: bool,
+    /// Continue the run in this folder from its last checkpoint, with its configuration (only
+    /// --epochs may change: a larger number extends a finished run).
+    #[arg(long, global = true, value_name = "RUN_DIR")]
+    resume: Option<PathBuf>,
+}
+
+/// Which run to evaluate.
+#[derive(Debug, Args)]
+struct EvaluateArgs {
+    /// The run folder.
+    run_dir: PathBuf,
+    /// Data directory [default: $D2L_DATA_DIR, else the repository's datasets/].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+/// Which run predicts what.
+#[derive(Debug, Args)]
+struct PredictArgs {
+    /// The run folder.
+    run_dir: PathBuf,
+    /// The data to predict: a CSV with Kaggle's schema (house), an IDX file of images, gzip'd
+    /// or not, or a 28x28 greyscale PNG (Fashion-MNIST).
+    #[arg(long)]
+    input: PathBuf,
+    /// The predictions' CSV [default: RUN_DIR/predictions-<input's name>.csv]; Fashion-MNIST
+    /// runs draw the first images beside it (the same name, .svg).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Where the runs are.
+#[derive(Debug, Args)]
+struct RunsArgs {
+    /// The folder of run folders.
+    #[arg(long, default_value = "runs")]
+    runs_dir: PathBuf,
+}
+
+/// Which runs to compare.
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The run folders (two or more).
+    #[arg(required = true, num_args = 2..)]
+    run_dirs: Vec<PathBuf>,
+    /// The overlay plot.
+    #[arg(long, default_value = "compare.svg")]
+    out: PathBuf,
+}
+
+/// A sweep: its experiment, its trials, where it goes. Its own options come before the grid.
+#[derive(Debug, Args)]
+struct SweepArgs {
+    /// The experiment (as `d2l train` names it).
+    experiment: String,
+    /// A sweep file (TOML) of named trials; the grid's options, one value each, are then
+    /// given to every trial (`--epochs 2` for a quick pass).
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// The sweep folder [default: RUNS_DIR/sweep-<experiment>-<timestamp>]; a sweep run
+    /// again into its folder keeps its finished trials and resumes interrupted ones.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Where the sweep folder is created.
+    #[arg(long, default_value = "runs")]
+    runs_dir: PathBuf,
+    /// Data directory [default: $D2L_DATA_DIR, else the repository's datasets/].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Trials trained at once, each in a process of its own (the results do not depend on it).
+    #[arg(long, default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: u16,
+    /// No per-trial lines on stderr.
+    #[arg(long)]
+    quiet: bool,
+    /// The grid: the experiment's options, each with one value or several separated by commas
+    /// (--lr 5,1 --hidden 5,64); every combination is a trial.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "GRID"
+    )]
+    grid: Vec<String>,
 }
 
 /// What the benchmark times and where it writes.
@@ -64,16 +182,21 @@ struct BenchArgs {
     out: PathBuf,
 }
 
-/// How a verb failed: a usage error (exit 2) or a failed run (exit 1).
+/// How a verb failed: a usage error (exit 2), a failed run (exit 1), or an interrupted one
+/// (exit 130, as a shell reports Ctrl-C).
 enum Failure {
     Usage(String),
     Run(String),
+    Interrupted(String),
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         match error {
             Error::Option(message) => Failure::Usage(message),
+            interrupted @ (Error::Interrupted { .. } | Error::SweepInterrupted { .. }) => {
+                Failure::Interrupted(interrupted.to_string())
+            }
             other => Failure::Run(other.to_string()),
         }
     }
@@ -97,6 +220,11 @@ fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match &cli.verb {
         Verb::Train(args) => train(cli.backend, args, &matches),
+        Verb::Evaluate(args) => evaluate(cli.backend, args),
+        Verb::Predict(args) => predict(cli.backend, args),
+        Verb::Runs(args) => runs(args),
+        Verb::Compare(args) => compare_runs(args),
+        Verb::Sweep(args) => sweep(cli.backend, args),
         Verb::Bench(args) => bench(cli.backend, args),
     };
     match result {
@@ -109,7 +237,80 @@ fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+        Err(Failure::Interrupted(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(130)
+        }
     }
+}
+
+/// The first Ctrl-C asks training to stop after the current epoch and its checkpoint (said on
+/// stderr at once); a second one ends the process there and then.
+fn stop_on_ctrl_c() -> Result<(), Failure> {
+    use signal_hook::consts::SIGINT;
+    use std::sync::atomic::Ordering;
+    let flag = d2l::learner::interrupt_flag();
+    let registered = signal_hook::flag::register_conditional_shutdown(SIGINT, 130, flag.clone())
+        .and_then(|_| signal_hook::flag::register(SIGINT, flag.clone()));
+    registered.map_err(|e| Failure::Run(format!("cannot handle Ctrl-C: {e}")))?;
+    std::thread::spawn(move || {
+        while !flag.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        eprintln!("\nstopping after this epoch and its checkpoint (Ctrl-C again to stop at once)");
+    });
+    Ok(())
+}
+
+/// The experiment of the run in `run_dir`.
+fn entry_of(run_dir: &Path) -> Result<&'static dyn Entry, Failure> {
+    let name = experiment_of(run_dir)?;
+    find(&name).ok_or_else(|| {
+        Failure::Usage(format!(
+            "{}: no experiment is called {name}",
+            run_dir.display()
+        ))
+    })
+}
+
+/// The environment of a verb: the backend's device, the data, progress shown or not.
+fn env(backend: Option<Backend>, data_dir: Option<PathBuf>, quiet: bool) -> Result<Env, Failure> {
+    let (backend, device) = d2l::device(backend)?;
+    let mut env = Env::new(backend.name(), device);
+    env.data_dir = d2l::data::data_dir(data_dir);
+    env.progress = !quiet;
+    Ok(env)
+}
+
+fn evaluate(backend: Option<Backend>, args: &EvaluateArgs) -> Result<(), Failure> {
+    let entry = entry_of(&args.run_dir)?;
+    let env = env(backend, args.data_dir.clone(), true)?;
+    println!("{}", entry.evaluate(&args.run_dir, &env)?);
+    Ok(())
+}
+
+fn predict(backend: Option<Backend>, args: &PredictArgs) -> Result<(), Failure> {
+    let entry = entry_of(&args.run_dir)?;
+    let env = env(backend, None, true)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = args.input.file_stem().unwrap_or_default().to_string_lossy();
+        let stem = stem.strip_suffix(".csv").unwrap_or(&stem).to_string();
+        args.run_dir.join(format!("predictions-{stem}.csv"))
+    });
+    println!("{}", entry.predict(&args.run_dir, &args.input, &out, &env)?);
+    Ok(())
+}
+
+fn runs(args: &RunsArgs) -> Result<(), Failure> {
+    print!("{}", runs_table(&list_runs(&args.runs_dir)?));
+    Ok(())
+}
+
+fn compare_runs(args: &CompareArgs) -> Result<(), Failure> {
+    let comparison = compare(&args.run_dirs, &args.out)?;
+    print!("{}", comparison.table);
+    eprintln!("curves: {}", args.out.display());
+    Ok(())
 }
 
 fn compiled_backends() -> String {
@@ -132,11 +333,19 @@ fn with_default_experiment(mut args: Vec<OsString>) -> Vec<OsString> {
         return args;
     }
     let mut j = i + 1;
+    let mut experiment = DEFAULT.to_string();
     while let Some(arg) = text(j) {
         match arg {
-            "--backend" | "--data-dir" | "--runs-dir" => j += 2,
+            "--resume" => {
+                // The resumed run's own experiment (an unreadable folder is named when it runs).
+                if let Some(name) = text(j + 1).and_then(|dir| experiment_of(Path::new(dir)).ok()) {
+                    experiment = name;
+                }
+                j += 2;
+            }
+            "--backend" | "--data-dir" | "--runs-dir" | "--run-name" => j += 2,
             "--quiet" => j += 1,
-            _ if ["--backend=", "--data-dir=", "--runs-dir="]
+            _ if ["--backend=", "--data-dir=", "--runs-dir=", "--run-name="]
                 .iter()
                 .any(|p| arg.starts_with(p)) =>
             {
@@ -153,7 +362,7 @@ fn with_default_experiment(mut args: Vec<OsString>) -> Vec<OsString> {
         }
     };
     if needs_default {
-        args.insert(j.min(args.len()), DEFAULT.into());
+        args.insert(j.min(args.len()), experiment.into());
     }
     args
 }
@@ -167,14 +376,165 @@ fn train(
         .subcommand_matches("train")
         .and_then(clap::ArgMatches::subcommand)
         .expect("train requires an experiment");
-    let entry = d2l::experiments::find(name).expect("clap accepts only registered experiments");
-    let (backend, device) = d2l::device(backend)?;
-    let mut env = Env::new(backend.name(), device);
-    env.data_dir = d2l::data::data_dir(args.data_dir.clone());
+    let entry = find(name).expect("clap accepts only registered experiments");
+    let mut env = env(backend, args.data_dir.clone(), args.quiet)?;
     env.runs_dir.clone_from(&args.runs_dir);
-    env.progress = !args.quiet;
-    println!("{}", entry.train(options, &env)?);
+    env.run_name.clone_from(&args.run_name);
+    stop_on_ctrl_c()?;
+    let line = match &args.resume {
+        Some(run_dir) => {
+            let saved = entry_of(run_dir)?;
+            if saved.name() != name {
+                return Err(Failure::Usage(format!(
+                    "{} is a run of {}, not of {name}",
+                    run_dir.display(),
+                    saved.name()
+                )));
+            }
+            entry.resume(options, run_dir, &env)?
+        }
+        None => entry.train(options, &env)?,
+    };
+    println!("{line}");
     Ok(())
+}
+
+fn sweep(backend: Option<Backend>, args: &SweepArgs) -> Result<(), Failure> {
+    let entry = find(&args.experiment).ok_or_else(|| {
+        let names: Vec<&str> = EXPERIMENTS.iter().map(|e| e.name()).collect();
+        Failure::Usage(format!(
+            "no experiment is called {}: one of {}",
+            args.experiment,
+            names.join(", ")
+        ))
+    })?;
+    let own = [
+        "--file",
+        "--dir",
+        "--runs-dir",
+        "--data-dir",
+        "--jobs",
+        "--quiet",
+    ];
+    if let Some(misplaced) = args.grid.iter().find(|token| {
+        own.iter()
+            .any(|o| *token == o || token.starts_with(&format!("{o}=")))
+    }) {
+        return Err(Failure::Usage(format!(
+            "{misplaced} belongs to sweep: put it before the grid's options"
+        )));
+    }
+    let trials = match &args.file {
+        Some(path) => {
+            let file = SweepFile::read(path)?;
+            if let Some(name) = file.experiment.as_deref().filter(|&n| n != entry.name()) {
+                return Err(Failure::Usage(format!(
+                    "{} is a sweep of {name}, not of {}",
+                    path.display(),
+                    entry.name()
+                )));
+            }
+            with_common_options(file.trials, &grid(&args.grid)?)?
+        }
+        None => grid(&args.grid)?,
+    };
+    check_trials(entry, &trials).map_err(|e| match &args.file {
+        Some(path) => Failure::Usage(format!("{}: {e}", path.display())),
+        None => e.into(),
+    })?;
+    let (backend, _) = d2l::device(backend)?;
+    let data_dir = absolute(&d2l::data::data_dir(args.data_dir.clone()))?;
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => RunDir::create(&args.runs_dir, &format!("sweep-{}", entry.name()))
+            .map_err(Error::from)?
+            .path()
+            .to_path_buf(),
+    };
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::Run(format!("cannot find this program to run trials: {e}")))?;
+    let train_trial = |trial: &Trial, run_dir: &Path, launch: Launch| -> Result<(), Error> {
+        let mut command = Command::new(&exe);
+        command
+            .args([
+                "--backend",
+                backend.name(),
+                "train",
+                "--quiet",
+                "--data-dir",
+            ])
+            .arg(&data_dir);
+        match launch {
+            Launch::Train => {
+                let parent = run_dir.parent().unwrap_or(Path::new("."));
+                let name = run_dir.file_name().unwrap_or_default();
+                command
+                    .arg("--runs-dir")
+                    .arg(parent)
+                    .arg("--run-name")
+                    .arg(name);
+                command.arg(entry.name()).args(trial.args());
+            }
+            Launch::Resume => {
+                command.arg("--resume").arg(run_dir);
+            }
+        }
+        let output = command
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::Option(format!("cannot start {}: {e}", exe.display())))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let message = stderr
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("no message")
+            .to_string();
+        Err(Error::Option(format!("{message} ({})", output.status)))
+    };
+    stop_on_ctrl_c()?;
+    let report = run_sweep(
+        entry,
+        &trials,
+        &dir,
+        usize::from(args.jobs),
+        !args.quiet,
+        &train_trial,
+    )?;
+    print!("{}", report.table);
+    eprintln!(
+        "results: {0}/results.csv, {0}/results.md; curves: {0}/curves.svg",
+        dir.display()
+    );
+    println!("{}", final_line(&report));
+    Ok(())
+}
+
+/// The sweep file's `trials` with the single-valued `common` options set in each (replacing
+/// the trial's own value).
+fn with_common_options(mut trials: Vec<Trial>, common: &[Trial]) -> Result<Vec<Trial>, Failure> {
+    let [common] = common else {
+        return Err(Failure::Usage(
+            "with --file, each option after the experiment takes one value, given to every trial"
+                .to_string(),
+        ));
+    };
+    for trial in &mut trials {
+        for (option, value) in &common.options {
+            trial.options.retain(|(o, _)| o != option);
+            trial.options.push((option.clone(), value.clone()));
+        }
+    }
+    Ok(trials)
+}
+
+/// `path` made absolute (trials run with it from other folders' points of view).
+fn absolute(path: &Path) -> Result<PathBuf, Failure> {
+    std::path::absolute(path)
+        .map_err(|e| Failure::Run(format!("cannot resolve {}: {e}", path.display())))
 }
 
 fn bench(backend: Option<Backend>, args: &BenchArgs) -> Result<(), Failure> {

@@ -177,7 +177,40 @@ fn every_experiment_trains_from_the_command_line() {
             summary[result].as_f64().is_some_and(f64::is_finite),
             "{experiment}: {summary}"
         );
+        if experiment == "numerical-stability" {
+            // The binary counts its heap: d2l 4.7's training step against inference, measured.
+            let train = summary["train_step_bytes"].as_u64().unwrap();
+            let inference = summary["inference_bytes"].as_u64().unwrap();
+            assert!(train > 2 * inference && inference > 0, "{summary}");
+        }
     }
+}
+
+#[test]
+fn a_named_run_folder_is_created_once() {
+    let runs = tempfile::tempdir().unwrap();
+    let named = |runs: &std::path::Path| {
+        d2l(&["train", "--quiet", "--run-name", "mine", "--runs-dir"])
+            .arg(runs)
+            .args(["house", "--k", "2", "--epochs", "1"])
+            .output()
+            .unwrap()
+    };
+    let first = named(runs.path());
+    assert!(first.status.success(), "{}", stderr(&first));
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout(&first).lines().last().unwrap()).unwrap();
+    assert_eq!(
+        summary["run_dir"],
+        runs.path().join("mine").to_str().unwrap()
+    );
+    let again = named(runs.path());
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("exists already"),
+        "{}",
+        stderr(&again)
+    );
 }
 
 #[test]
