@@ -54,6 +54,16 @@ impl Net {
         }
     }
 
+    /// The loss d2l trains it with: the hand-written `cross_entropy` on the probabilities of
+    /// softmax regression from scratch (d2l 3.6), the stable cross-entropy on logits for the
+    /// others.
+    pub fn loss(&self) -> fn(Tensor<2>, Tensor<1, Int>) -> Tensor<1> {
+        match self {
+            Net::SoftmaxScratch(_) => cross_entropy,
+            _ => softmax_cross_entropy,
+        }
+    }
+
     /// The same network with initialisation `init`.
     pub fn with_init(self, init: Init) -> Self {
         match self {
@@ -284,11 +294,12 @@ pub(crate) fn train(
         test: &data.test,
         run,
     };
+    let loss = config.net.loss();
     match &config.net {
-        Net::SoftmaxScratch(net) => trainer.train(net.init_scratch(&ad), &cross_entropy),
-        Net::Softmax(net) => trainer.train(net.init(&ad), &softmax_cross_entropy),
-        Net::MlpScratch(net) => trainer.train(net.init_scratch(&ad), &softmax_cross_entropy),
-        Net::Mlp(net) => trainer.train(net.init(&ad), &softmax_cross_entropy),
+        Net::SoftmaxScratch(net) => trainer.train(net.init_scratch(&ad), &loss),
+        Net::Softmax(net) => trainer.train(net.init(&ad), &loss),
+        Net::MlpScratch(net) => trainer.train(net.init_scratch(&ad), &loss),
+        Net::Mlp(net) => trainer.train(net.init(&ad), &loss),
     }
 }
 
