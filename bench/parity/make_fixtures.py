@@ -84,9 +84,24 @@ def l2_penalty(w):
     return torch.sum(w.pow(2)) / 2
 
 
-def run(step, params, idx):
+def run(step, idx):
     """Runs `step(rows) -> loss` over the minibatches; the losses, as floats."""
     return [float(step(rows)) for rows in idx]
+
+
+def optimizer_steps(forward, parameters, lr, loss, x, y, idx):
+    """d2l's train_epoch_ch3 with a torch optimizer (SGD at `lr`): per minibatch, the mean
+    of `loss`, backward, step. Returns the losses."""
+    trainer = torch.optim.SGD(parameters, lr=lr)
+
+    def step(rows):
+        l = loss(forward(x[rows]), y[rows])
+        trainer.zero_grad()
+        l.mean().backward()
+        trainer.step()
+        return l.mean().item()
+
+    return run(step, idx)
 
 
 def linear_params(layers):
@@ -127,59 +142,39 @@ def classifier_recipes(x, y, generator):
 
     recipes["softmax-scratch"] = (
         "d2l 3.6: hand-written softmax, cross_entropy and sgd; lr 0.1, batch 256",
-        0.1, 256, init, run(step, None, idx), [W.detach(), B.detach()], idx)
+        0.1, 256, init, run(step, idx), [W.detach(), B.detach()], idx)
 
     net = nn.Linear(784, 10)
     set_linear([net], init)
-    trainer = torch.optim.SGD(net.parameters(), lr=0.1)
-
-    def step(rows):
-        l = ce(net(x[rows]), y[rows])
-        trainer.zero_grad()
-        l.mean().backward()
-        trainer.step()
-        return l.mean().item()
-
+    losses = optimizer_steps(net, net.parameters(), 0.1, ce, x, y, idx)
     recipes["softmax"] = (
         "d2l 3.7: nn.Linear, CrossEntropyLoss(reduction='none'), torch.optim.SGD; lr 0.1, batch 256",
-        0.1, 256, init, run(step, None, idx), linear_params([net]), idx)
+        0.1, 256, init, losses, linear_params([net]), idx)
 
     # d2l 4.2 and 4.3: 784-256-10, W ~ N(0, 0.01^2), b = 0.
     w1 = torch.randn(784, 256, generator=generator) * 0.01
     w2 = torch.randn(256, 10, generator=generator) * 0.01
     init = [w1, torch.zeros(256), w2, torch.zeros(10)]
     params = [p.clone().requires_grad_() for p in init]
-    trainer = torch.optim.SGD(params, lr=0.1)
 
-    def step(rows):
+    def mlp_scratch(X):
         W1, b1, W2, b2 = params
-        h = torch.max(x[rows] @ W1 + b1, torch.zeros_like(b1))
-        l = ce(h @ W2 + b2, y[rows])
-        trainer.zero_grad()
-        l.mean().backward()
-        trainer.step()
-        return l.mean().item()
+        h = torch.max(X @ W1 + b1, torch.zeros_like(b1))
+        return h @ W2 + b2
 
+    losses = optimizer_steps(mlp_scratch, params, 0.1, ce, x, y, idx)
     recipes["mlp-scratch"] = (
         "d2l 4.2: hand-held W1, b1, W2, b2, relu by hand, CrossEntropyLoss, torch.optim.SGD; "
         "lr 0.1, batch 256",
-        0.1, 256, init, run(step, None, idx), [p.detach() for p in params], idx)
+        0.1, 256, init, losses, [p.detach() for p in params], idx)
 
     net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     set_linear([net[0], net[2]], init)
-    trainer = torch.optim.SGD(net.parameters(), lr=0.1)
-
-    def step(rows):
-        l = ce(net(x[rows]), y[rows])
-        trainer.zero_grad()
-        l.mean().backward()
-        trainer.step()
-        return l.mean().item()
-
+    losses = optimizer_steps(net, net.parameters(), 0.1, ce, x, y, idx)
     recipes["mlp"] = (
         "d2l 4.3: nn.Sequential(Linear, ReLU, Linear), CrossEntropyLoss, torch.optim.SGD; "
         "lr 0.1, batch 256",
-        0.1, 256, init, run(step, None, idx), linear_params([net[0], net[2]]), idx)
+        0.1, 256, init, losses, linear_params([net[0], net[2]]), idx)
 
     # d2l 4.6: 784-256-256-10 with PyTorch's default initialisation, dropout off (p = 0: its
     # masks are tested apart), lr 0.5.
@@ -218,18 +213,10 @@ def classifier_recipes(x, y, generator):
         ("dropout", concise, [concise[0], concise[3], concise[6]], "d2l 4.6.2: nn.Sequential with nn.Dropout"),
     ]:
         net.train()
-        trainer = torch.optim.SGD(net.parameters(), lr=0.5)
-
-        def step(rows, net=net, trainer=trainer):
-            l = ce(net(x[rows]), y[rows])
-            trainer.zero_grad()
-            l.mean().backward()
-            trainer.step()
-            return l.mean().item()
-
+        losses = optimizer_steps(net, net.parameters(), 0.5, ce, x, y, idx)
         recipes[name] = (
             what + " (dropout 0), CrossEntropyLoss, torch.optim.SGD; lr 0.5, batch 256",
-            0.5, 256, init, run(step, None, idx), linear_params(layers), idx)
+            0.5, 256, init, losses, linear_params(layers), idx)
     return recipes
 
 
@@ -258,24 +245,16 @@ def weight_decay_recipes(generator):
 
     recipes["weight-decay-penalty"] = (
         "d2l 4.5.3: squared_loss + lambd * l2_penalty(w), hand-written sgd; lambda 3, lr 0.003, batch 5",
-        lr, batch_size, init, run(step, None, idx), [w.detach(), b.detach()], idx, lambd, data)
+        lr, batch_size, init, run(step, idx), [w.detach(), b.detach()], idx, lambd, data)
 
     net = nn.Linear(num_inputs, 1)
     set_linear([net], init)
-    mse = nn.MSELoss(reduction="none")
-    trainer = torch.optim.SGD([{"params": net.weight, "weight_decay": lambd}, {"params": net.bias}], lr=lr)
-
-    def step(rows):
-        l = mse(net(X[rows]), y[rows])
-        trainer.zero_grad()
-        l.mean().backward()
-        trainer.step()
-        return l.mean().item()
-
+    groups = [{"params": net.weight, "weight_decay": lambd}, {"params": net.bias}]
+    losses = optimizer_steps(net, groups, lr, nn.MSELoss(reduction="none"), X, y, idx)
     recipes["weight-decay-optimizer"] = (
         "d2l 4.5.4: nn.Linear, MSELoss, SGD with weight_decay on the weight's group only; "
         "lambda 3, lr 0.003, batch 5",
-        lr, batch_size, init, run(step, None, idx), linear_params([net]), idx, lambd, data)
+        lr, batch_size, init, losses, linear_params([net]), idx, lambd, data)
     return recipes
 
 
@@ -311,7 +290,7 @@ def house_recipe(data_dir, generator):
     return {"house": (
         "d2l 4.10: the book's preprocessing, nn.Linear(330, 1), MSELoss, Adam(lr=5, "
         "weight_decay=0); batch 64",
-        5.0, 64, init, run(step, None, idx), linear_params([net]), idx, None, {"first_batch": first})}
+        5.0, 64, init, run(step, idx), linear_params([net]), idx, None, {"first_batch": first})}
 
 
 class Store:

@@ -1,13 +1,11 @@
 //! The binary as a user runs it (what `cargo xtask train` and `cargo xtask bench` run, built
 //! here with the test build's features).
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn d2l(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_d2l"));
-    command.args(args);
-    command
-}
+mod common;
+
+use common::{d2l, run};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
@@ -20,13 +18,10 @@ fn stderr(output: &Output) -> String {
 /// Trains with `args` after `d2l train` into a fresh folder; the summary line and the folder.
 fn train(args: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
     let runs = tempfile::tempdir().unwrap();
-    let output = d2l(&["train"])
+    let output = run(d2l(&["train"])
         .args(args)
         .args(["--quiet", "--runs-dir"])
-        .arg(runs.path())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        .arg(runs.path()));
     let line = stdout(&output).lines().last().unwrap().to_string();
     (serde_json::from_str(&line).unwrap(), runs)
 }

@@ -4,21 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn d2l(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_d2l"));
-    command.args(args);
-    command
-}
+mod common;
 
-fn run(command: &mut Command) -> Output {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+use common::{d2l, run};
 
 fn json(output: &Output) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -2,23 +2,11 @@
 //! a sweep run again into its folder.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn d2l(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_d2l"));
-    command.args(args);
-    command
-}
+mod common;
 
-fn run(command: &mut Command) -> Output {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+use common::{d2l, run};
 
 /// `d2l sweep house` into `dir` with `args` (sweep options, then the grid).
 fn sweep(dir: &Path, args: &[&str]) -> Output {
