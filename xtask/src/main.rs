@@ -21,7 +21,10 @@ Tasks:
   <verb> [--backend flex|ndarray|wgpu] [ARGS...]
          any verb of the d2l binary, built in release mode with that backend:
          train [EXPERIMENT] [OPTIONS] trains an experiment (default: softmax);
-         `cargo xtask train --help` lists the experiments, `train <experiment> --help` its options
+         `cargo xtask train --help` lists the experiments, `train <experiment> --help` its options;
+         train --resume RUN_DIR [--epochs N] continues a run from its last checkpoint;
+         evaluate RUN_DIR, predict RUN_DIR --input FILE, runs, compare RUN_DIR RUN_DIR...;
+         sweep EXPERIMENT [--file F] [--jobs N] [GRID] trains and ranks many trials
 ";
 
 /// The command that runs the test suite: every backend in one feature set, release profile

@@ -16,7 +16,9 @@
 //! Every experiment is an [`Experiment`]: its `Config` (a Burn `Config`, saved as
 //! `config.json` and loaded back by [`load_config`]), its command-line `Args`, its typed
 //! `Results` (`summary.json`). [`train`] runs one; [`EXPERIMENTS`] lists them for the command
-//! line. The six Fashion-MNIST classifiers share [`fashion`].
+//! line. The six Fashion-MNIST classifiers share [`fashion`]. A run folder can be resumed
+//! ([`resume`]), evaluated and predicted with ([`Entry`]); [`runs`] lists and compares run
+//! folders, [`sweep`] trains and ranks many trials of one experiment.
 //!
 //! Train the concise softmax regression of d2l 3.7 for one epoch:
 //!

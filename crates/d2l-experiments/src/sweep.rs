@@ -300,7 +300,7 @@ pub struct TrialResult {
     pub trial: Trial,
     /// Its run folder.
     pub run_dir: PathBuf,
-    /// Its summary's numbers, by key, in the summary's order (the experiment's results and
+    /// Its summary's numbers, by key in alphabetical order (the experiment's results and
     /// `seconds`; not `epochs`).
     pub results: Vec<(String, f64)>,
     /// Whether a finished run was found in its folder (not trained again).
@@ -454,7 +454,7 @@ pub fn run_sweep(
     write_reports(entry, dir, results)
 }
 
-/// The numbers of a `summary.json`, in its order, without `epochs`.
+/// The numbers of a `summary.json`, by key in alphabetical order, without `epochs`.
 fn summary_numbers(path: &Path) -> Result<Vec<(String, f64)>, Error> {
     let summary = read_json(path)?;
     let object = summary.as_object().ok_or_else(|| Error::Config {

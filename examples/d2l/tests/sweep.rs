@@ -181,3 +181,32 @@ fn bad_sweeps_are_errors_that_say_where() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("--k"));
 }
+
+#[test]
+fn a_fashion_mnist_sweep_trains_and_tests_each_trial() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("softmax");
+    let output = run(d2l(&["sweep", "softmax", "--dir"])
+        .arg(&dir)
+        .args(["--epochs", "1", "--lr", "0.1,0.3"]));
+    let csv = results(&dir);
+    assert_eq!(csv.len(), 3, "{csv:?}");
+    assert!(
+        csv[0].starts_with("trial,epochs,lr,test_acc,train_acc,train_loss"),
+        "{}",
+        csv[0]
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    // Higher is better for an accuracy: the best trial has the larger test_acc.
+    let best = last["test_acc"].as_f64().unwrap();
+    for trial in ["lr_0.1", "lr_0.3"] {
+        let summary: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(trial).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert!(summary["test_acc"].as_f64().unwrap() <= best, "{trial}");
+    }
+    let svg = std::fs::read_to_string(dir.join("curves.svg")).unwrap();
+    assert!(svg.contains("test_acc"), "the held-out accuracy per epoch");
+}
