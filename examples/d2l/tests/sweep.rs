@@ -210,3 +210,52 @@ fn a_fashion_mnist_sweep_trains_and_tests_each_trial() {
     let svg = std::fs::read_to_string(dir.join("curves.svg")).unwrap();
     assert!(svg.contains("test_acc"), "the held-out accuracy per epoch");
 }
+
+/// Ctrl-C to the sweep: the running trial finishes (here it was not signalled itself), no
+/// other starts, the sweep exits 130 saying how to finish it, and the same command with
+/// `--dir` trains only what is missing.
+#[test]
+fn an_interrupted_sweep_finishes_when_run_again() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("sweep");
+    let args = [
+        "--jobs", "1", "--k", "2", "--epochs", "40", "--lr", "5,1,0.5",
+    ];
+    let child = d2l(&["sweep", "house", "--dir"])
+        .arg(&dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !dir.join("lr_5/config.json").is_file() {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the first trial never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    run(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("trials not finished") && stderr.contains("--dir"),
+        "{stderr}"
+    );
+    assert!(
+        dir.join("lr_5/summary.json").is_file(),
+        "the running trial finished"
+    );
+    assert!(
+        !dir.join("lr_0.5").exists(),
+        "no trial started after the interrupt"
+    );
+
+    let again = sweep(&dir, &args);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(stderr.matches("already done").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches(": done in").count(), 2, "{stderr}");
+    assert_eq!(results(&dir).len(), 4);
+}
