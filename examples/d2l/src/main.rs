@@ -244,9 +244,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// The first Ctrl-C asks training to stop after the current epoch and its checkpoint (said on
-/// stderr at once); a second one ends the process there and then.
-fn stop_on_ctrl_c() -> Result<(), Failure> {
+/// The first Ctrl-C asks training to stop after the current epoch and its checkpoint, or a
+/// sweep to start no other trial (`what` says which, on stderr at once); a second one ends the
+/// process there and then.
+fn stop_on_ctrl_c(what: &'static str) -> Result<(), Failure> {
     use signal_hook::consts::SIGINT;
     use std::sync::atomic::Ordering;
     let flag = d2l::learner::interrupt_flag();
@@ -257,7 +258,7 @@ fn stop_on_ctrl_c() -> Result<(), Failure> {
         while !flag.load(Ordering::SeqCst) {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        eprintln!("\nstopping after this epoch and its checkpoint (Ctrl-C again to stop at once)");
+        eprintln!("\nstopping after {what} (Ctrl-C again to stop at once)");
     });
     Ok(())
 }
@@ -380,7 +381,7 @@ fn train(
     let mut env = env(backend, args.data_dir.clone(), args.quiet)?;
     env.runs_dir.clone_from(&args.runs_dir);
     env.run_name.clone_from(&args.run_name);
-    stop_on_ctrl_c()?;
+    stop_on_ctrl_c("this epoch and its checkpoint")?;
     let line = match &args.resume {
         Some(run_dir) => {
             let saved = entry_of(run_dir)?;
@@ -495,7 +496,7 @@ fn sweep(backend: Option<Backend>, args: &SweepArgs) -> Result<(), Failure> {
             .to_string();
         Err(Error::Option(format!("{message} ({})", output.status)))
     };
-    stop_on_ctrl_c()?;
+    stop_on_ctrl_c("the running trials")?;
     let report = run_sweep(
         entry,
         &trials,
