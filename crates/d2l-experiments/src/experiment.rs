@@ -121,6 +121,8 @@ pub struct Env {
     pub progress: bool,
     /// The command line that asked for the run, recorded in `config.json`.
     pub command_line: Vec<String>,
+    /// The adapter of a GPU backend's device, recorded in `config.json` and the summary.
+    pub adapter: Option<Adapter>,
 }
 
 impl Env {
@@ -135,7 +137,26 @@ impl Env {
             run_name: None,
             progress: true,
             command_line: std::env::args().collect(),
+            adapter: None,
         }
+    }
+}
+
+/// The adapter a GPU backend's device runs on, as its driver reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adapter {
+    /// The adapter's name (`NVIDIA H200`, `llvmpipe (LLVM 15.0.7, 256 bits)`).
+    pub name: String,
+    /// `discrete`, `integrated`, `virtual`, `cpu` (a software rasterizer) or `other`.
+    pub kind: String,
+    /// The driver and its version, as the driver reports them.
+    pub driver: String,
+}
+
+impl Adapter {
+    /// Whether it is software on the CPU rather than a GPU.
+    pub fn is_software(&self) -> bool {
+        self.kind == "cpu"
     }
 }
 
@@ -167,6 +188,9 @@ pub struct Provenance {
     pub device: String,
     /// The command line.
     pub command_line: Vec<String>,
+    /// The adapter, for a GPU backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<Adapter>,
 }
 
 impl Provenance {
@@ -179,6 +203,7 @@ impl Provenance {
             backend: env.backend.clone(),
             device: format!("{:?}", env.device),
             command_line: env.command_line.clone(),
+            adapter: env.adapter.clone(),
         }
     }
 }
@@ -221,6 +246,9 @@ pub struct Summary<R> {
     pub experiment: &'static str,
     /// The backend it ran on.
     pub backend: String,
+    /// The adapter it ran on, for a GPU backend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<Adapter>,
     /// Epochs of its training (per training run, where it trains several).
     pub epochs: usize,
     /// The experiment's results, flattened into the JSON object.
@@ -283,6 +311,7 @@ fn finish<E: Experiment>(
     let summary = Summary {
         experiment: E::NAME,
         backend: env.backend.clone(),
+        adapter: env.adapter.clone(),
         epochs: learner.epochs,
         results,
         seconds: start.elapsed().as_secs_f64(),

@@ -5,6 +5,7 @@
 //! the `D2L_BACKEND` environment variable, else the first compiled one.
 
 use burn::tensor::Device;
+use d2l_experiments::Adapter;
 use std::fmt;
 use std::str::FromStr;
 
@@ -107,6 +108,9 @@ pub enum BackendError {
         /// What this build has.
         compiled: Vec<Backend>,
     },
+    /// A GPU was required and the device is not one.
+    #[error("a GPU is required (--require-gpu or {REQUIRE_GPU_ENV}), but {0}")]
+    NoGpu(String),
     /// No backend feature at all.
     #[error(
         "no backend is compiled into this build: enable one of the features flex, ndarray, wgpu"
@@ -145,6 +149,91 @@ pub fn device(requested: Option<Backend>) -> Result<(Backend, Device), BackendEr
     Ok((backend, backend.device()?))
 }
 
+/// The environment variable that, set to anything but `0` or nothing, makes a run on anything
+/// but a GPU an error (as `--require-gpu` does).
+pub const REQUIRE_GPU_ENV: &str = "D2L_REQUIRE_GPU";
+
+/// The adapter `device` runs on, for a wgpu device: its name as Burn's runtime opened it, and
+/// its kind and driver as wgpu reports that adapter. `None` for the CPU backends.
+pub fn adapter(device: &Device) -> Option<Adapter> {
+    #[cfg(feature = "wgpu")]
+    {
+        let name = device.identity()?.name;
+        let info = wgpu_adapters().into_iter().find(|info| info.name == name);
+        let (kind, driver) = match info {
+            Some(info) => (
+                match info.device_type {
+                    wgpu::DeviceType::DiscreteGpu => "discrete",
+                    wgpu::DeviceType::IntegratedGpu => "integrated",
+                    wgpu::DeviceType::VirtualGpu => "virtual",
+                    wgpu::DeviceType::Cpu => "cpu",
+                    wgpu::DeviceType::Other => "other",
+                },
+                format!("{} {}", info.driver, info.driver_info)
+                    .trim()
+                    .to_string(),
+            ),
+            None => ("other", String::new()),
+        };
+        Some(Adapter {
+            name,
+            kind: kind.to_string(),
+            driver,
+        })
+    }
+    #[cfg(not(feature = "wgpu"))]
+    {
+        let _ = device;
+        None
+    }
+}
+
+/// Every adapter wgpu sees, on every graphics API.
+#[cfg(feature = "wgpu")]
+fn wgpu_adapters() -> Vec<wgpu::AdapterInfo> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::all(),
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    let adapters = block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    adapters.iter().map(wgpu::Adapter::get_info).collect()
+}
+
+/// Polls `future` to its end on this thread (wgpu's native futures are ready at once).
+#[cfg(feature = "wgpu")]
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// Whether `$D2L_REQUIRE_GPU` asks for a GPU.
+pub fn gpu_required_by_env() -> bool {
+    std::env::var(REQUIRE_GPU_ENV).is_ok_and(|value| !value.is_empty() && value != "0")
+}
+
+/// Checks that `backend`'s device, whose adapter is `adapter`, is a GPU: an error naming
+/// what it is otherwise (a CPU backend, or a software adapter such as lavapipe's llvmpipe,
+/// which wgpu picks when the GPU's Vulkan driver is missing).
+pub fn require_gpu(backend: Backend, adapter: Option<&Adapter>) -> Result<(), BackendError> {
+    match adapter {
+        Some(adapter) if !adapter.is_software() => Ok(()),
+        Some(adapter) => Err(BackendError::NoGpu(format!(
+            "{backend} runs on a software adapter, {} ({}): install the GPU's Vulkan driver \
+             (and check that the container sees the GPU)",
+            adapter.name, adapter.driver
+        ))),
+        None => Err(BackendError::NoGpu(format!(
+            "{backend} runs on the CPU: use --backend wgpu on a machine with a GPU"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +246,25 @@ mod tests {
         assert_eq!("NDARRAY".parse::<Backend>().unwrap(), Backend::NdArray);
         let err = "cuda".parse::<Backend>().unwrap_err().to_string();
         assert!(err.contains("unknown backend 'cuda'"), "{err}");
+    }
+
+    #[test]
+    fn a_gpu_requirement_refuses_the_cpu_and_software_adapters() {
+        let adapter = |kind: &str| Adapter {
+            name: "llvmpipe (LLVM 15.0.7, 256 bits)".to_string(),
+            kind: kind.to_string(),
+            driver: "llvmpipe Mesa 22.3.6".to_string(),
+        };
+        let err = require_gpu(Backend::Wgpu, Some(&adapter("cpu")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("software adapter") && err.contains("llvmpipe (LLVM"),
+            "{err}"
+        );
+        assert!(require_gpu(Backend::Wgpu, Some(&adapter("discrete"))).is_ok());
+        let err = require_gpu(Backend::Flex, None).unwrap_err().to_string();
+        assert!(err.contains("flex runs on the CPU"), "{err}");
     }
 
     #[test]

@@ -31,6 +31,8 @@ use gemm as _;
 pub mod backend;
 
 pub use backend::{Backend, device};
+/// Burn's runtime device, which [`device`] returns.
+pub use burn::tensor::Device;
 pub use d2l_data as data;
 pub use d2l_experiments as experiments;
 pub use d2l_learner as learner;

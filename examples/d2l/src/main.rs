@@ -8,12 +8,13 @@
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use d2l::Backend;
+use d2l::Device;
 use d2l::experiments::bench::{BenchReport, pytorch_reference, time_burn};
 use d2l::experiments::runs::{compare, list_runs, runs_table};
 use d2l::experiments::sweep::{
     Launch, SweepFile, Trial, check_trials, final_line, grid, run_sweep,
 };
-use d2l::experiments::{DEFAULT, EXPERIMENTS, Entry, Env, Error, experiment_of, find};
+use d2l::experiments::{Adapter, DEFAULT, EXPERIMENTS, Entry, Env, Error, experiment_of, find};
 use d2l::learner::RunDir;
 use peak_alloc::PeakAlloc;
 use std::ffi::OsString;
@@ -37,6 +38,10 @@ struct Cli {
     /// the first compiled].
     #[arg(long, global = true)]
     backend: Option<Backend>,
+    /// Refuse to run but on a GPU: an error for the CPU backends and for a software adapter
+    /// (wgpu falls back to one when the GPU's Vulkan driver is missing) [also: $D2L_REQUIRE_GPU].
+    #[arg(long, global = true)]
+    require_gpu: bool,
     #[command(subcommand)]
     verb: Verb,
 }
@@ -219,13 +224,13 @@ fn main() -> ExitCode {
     let matches = command.get_matches_from(with_default_experiment(std::env::args_os().collect()));
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match &cli.verb {
-        Verb::Train(args) => train(cli.backend, args, &matches),
-        Verb::Evaluate(args) => evaluate(cli.backend, args),
-        Verb::Predict(args) => predict(cli.backend, args),
+        Verb::Train(args) => train(&cli, args, &matches),
+        Verb::Evaluate(args) => evaluate(&cli, args),
+        Verb::Predict(args) => predict(&cli, args),
         Verb::Runs(args) => runs(args),
         Verb::Compare(args) => compare_runs(args),
-        Verb::Sweep(args) => sweep(cli.backend, args),
-        Verb::Bench(args) => bench(cli.backend, args),
+        Verb::Sweep(args) => sweep(&cli, args),
+        Verb::Bench(args) => bench(&cli, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -274,25 +279,44 @@ fn entry_of(run_dir: &Path) -> Result<&'static dyn Entry, Failure> {
     })
 }
 
+/// The backend to run on and its device: the device's adapter, for a GPU backend, with a
+/// warning when it is software and an error when a GPU is required (`--require-gpu`,
+/// `$D2L_REQUIRE_GPU`).
+fn device(cli: &Cli) -> Result<(Backend, Device, Option<Adapter>), Failure> {
+    let (backend, device) = d2l::device(cli.backend)?;
+    let adapter = d2l::backend::adapter(&device);
+    if cli.require_gpu || d2l::backend::gpu_required_by_env() {
+        d2l::backend::require_gpu(backend, adapter.as_ref())?;
+    } else if let Some(software) = adapter.as_ref().filter(|a| a.is_software()) {
+        eprintln!(
+            "warning: {backend} runs on a software adapter, {} ({}), not a GPU; \
+             --require-gpu makes this an error",
+            software.name, software.driver
+        );
+    }
+    Ok((backend, device, adapter))
+}
+
 /// The environment of a verb: the backend's device, the data, progress shown or not.
-fn env(backend: Option<Backend>, data_dir: Option<PathBuf>, quiet: bool) -> Result<Env, Failure> {
-    let (backend, device) = d2l::device(backend)?;
+fn env(cli: &Cli, data_dir: Option<PathBuf>, quiet: bool) -> Result<Env, Failure> {
+    let (backend, device, adapter) = device(cli)?;
     let mut env = Env::new(backend.name(), device);
+    env.adapter = adapter;
     env.data_dir = d2l::data::data_dir(data_dir);
     env.progress = !quiet;
     Ok(env)
 }
 
-fn evaluate(backend: Option<Backend>, args: &EvaluateArgs) -> Result<(), Failure> {
+fn evaluate(cli: &Cli, args: &EvaluateArgs) -> Result<(), Failure> {
     let entry = entry_of(&args.run_dir)?;
-    let env = env(backend, args.data_dir.clone(), true)?;
+    let env = env(cli, args.data_dir.clone(), true)?;
     println!("{}", entry.evaluate(&args.run_dir, &env)?);
     Ok(())
 }
 
-fn predict(backend: Option<Backend>, args: &PredictArgs) -> Result<(), Failure> {
+fn predict(cli: &Cli, args: &PredictArgs) -> Result<(), Failure> {
     let entry = entry_of(&args.run_dir)?;
-    let env = env(backend, None, true)?;
+    let env = env(cli, None, true)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args.input.file_stem().unwrap_or_default().to_string_lossy();
         let stem = stem.strip_suffix(".csv").unwrap_or(&stem).to_string();
@@ -368,17 +392,13 @@ fn with_default_experiment(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
-fn train(
-    backend: Option<Backend>,
-    args: &TrainArgs,
-    matches: &clap::ArgMatches,
-) -> Result<(), Failure> {
+fn train(cli: &Cli, args: &TrainArgs, matches: &clap::ArgMatches) -> Result<(), Failure> {
     let (name, options) = matches
         .subcommand_matches("train")
         .and_then(clap::ArgMatches::subcommand)
         .expect("train requires an experiment");
     let entry = find(name).expect("clap accepts only registered experiments");
-    let mut env = env(backend, args.data_dir.clone(), args.quiet)?;
+    let mut env = env(cli, args.data_dir.clone(), args.quiet)?;
     env.runs_dir.clone_from(&args.runs_dir);
     env.run_name.clone_from(&args.run_name);
     stop_on_ctrl_c("this epoch and its checkpoint")?;
@@ -400,7 +420,7 @@ fn train(
     Ok(())
 }
 
-fn sweep(backend: Option<Backend>, args: &SweepArgs) -> Result<(), Failure> {
+fn sweep(cli: &Cli, args: &SweepArgs) -> Result<(), Failure> {
     let entry = find(&args.experiment).ok_or_else(|| {
         let names: Vec<&str> = EXPERIMENTS.iter().map(|e| e.name()).collect();
         Failure::Usage(format!(
@@ -443,7 +463,7 @@ fn sweep(backend: Option<Backend>, args: &SweepArgs) -> Result<(), Failure> {
         Some(path) => Failure::Usage(format!("{}: {e}", path.display())),
         None => e.into(),
     })?;
-    let (backend, _) = d2l::device(backend)?;
+    let (backend, _, _) = device(cli)?;
     let data_dir = absolute(&d2l::data::data_dir(args.data_dir.clone()))?;
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
@@ -538,8 +558,8 @@ fn absolute(path: &Path) -> Result<PathBuf, Failure> {
         .map_err(|e| Failure::Run(format!("cannot resolve {}: {e}", path.display())))
 }
 
-fn bench(backend: Option<Backend>, args: &BenchArgs) -> Result<(), Failure> {
-    let (backend, device) = d2l::device(backend)?;
+fn bench(cli: &Cli, args: &BenchArgs) -> Result<(), Failure> {
+    let (backend, device, _) = device(cli)?;
     let data_dir = d2l::data::data_dir(None);
     let runs_dir = args.out.parent().unwrap_or(Path::new(".")).join("runs");
     let epochs = usize::from(args.epochs);

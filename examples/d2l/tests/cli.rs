@@ -294,3 +294,80 @@ fn the_benchmark_writes_its_figures() {
         );
     }
 }
+
+/// A wgpu run records the adapter it ran on (config.json and summary); on a software adapter
+/// (lavapipe, as in CI) it warns, and `--require-gpu` makes that an error before anything runs.
+#[cfg(feature = "wgpu")]
+#[test]
+fn a_wgpu_run_names_its_adapter_and_a_gpu_can_be_required() {
+    let runs = tempfile::tempdir().unwrap();
+    let output = run(
+        d2l(&["--backend", "wgpu", "train", "--quiet", "--runs-dir"])
+            .arg(runs.path())
+            .args(["house", "--k", "2", "--epochs", "1"]),
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout(&output).lines().last().unwrap()).unwrap();
+    let adapter = &summary["adapter"];
+    assert!(!adapter["name"].as_str().unwrap().is_empty(), "{summary}");
+    let kind = adapter["kind"].as_str().unwrap();
+    assert!(
+        ["discrete", "integrated", "virtual", "cpu", "other"].contains(&kind),
+        "{kind}"
+    );
+    let run_dir = std::path::PathBuf::from(summary["run_dir"].as_str().unwrap());
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(&config["provenance"]["adapter"], adapter);
+
+    let required = d2l(&["--backend", "wgpu", "--require-gpu", "train", "--runs-dir"])
+        .arg(runs.path())
+        .args(["house", "--k", "2", "--epochs", "1"])
+        .output()
+        .unwrap();
+    if kind == "cpu" {
+        assert!(
+            stderr(&output).contains("warning: wgpu runs on a software adapter"),
+            "{}",
+            stderr(&output)
+        );
+        assert_eq!(required.status.code(), Some(1));
+        let message = stderr(&required);
+        assert!(
+            message.contains("a GPU is required")
+                && message.contains(adapter["name"].as_str().unwrap()),
+            "{message}"
+        );
+    } else {
+        assert!(required.status.success(), "{}", stderr(&required));
+    }
+}
+
+#[test]
+fn a_gpu_requirement_refuses_the_cpu_backends() {
+    for args in [
+        &[
+            "--backend",
+            "flex",
+            "--require-gpu",
+            "train",
+            "house",
+            "--k",
+            "2",
+        ][..],
+        &["--backend", "flex", "train", "house", "--k", "2"][..],
+    ] {
+        let mut command = d2l(args);
+        if !args.contains(&"--require-gpu") {
+            command.env("D2L_REQUIRE_GPU", "1");
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&output).contains("flex runs on the CPU"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
