@@ -485,6 +485,9 @@ fn sweep(cli: &Cli, args: &SweepArgs) -> Result<(), Failure> {
                 "--data-dir",
             ])
             .arg(&data_dir);
+        if cli.require_gpu {
+            command.arg("--require-gpu");
+        }
         match launch {
             Launch::Train => {
                 let parent = run_dir.parent().unwrap_or(Path::new("."));

@@ -177,6 +177,22 @@ fn bad_sweeps_are_errors_that_say_where() {
         .unwrap();
     assert_eq!(misplaced.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&misplaced.stderr).contains("before the grid"));
+    // A sweep that requires a GPU where there is none stops before it creates anything.
+    let cpu = d2l(&[
+        "--backend",
+        "flex",
+        "--require-gpu",
+        "sweep",
+        "house",
+        "--dir",
+    ])
+    .arg(root.path().join("gpu"))
+    .args(["--lr", "5,1"])
+    .output()
+    .unwrap();
+    assert_eq!(cpu.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&cpu.stderr).contains("flex runs on the CPU"));
+    assert!(!root.path().join("gpu").exists());
     let unknown = d2l(&["sweep", "softmax", "--k", "2,3"]).output().unwrap();
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("--k"));
