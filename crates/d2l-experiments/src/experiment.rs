@@ -160,6 +160,18 @@ impl Adapter {
     }
 }
 
+impl Env {
+    /// What an experiment works with in the run folder `dir` of this environment.
+    pub(crate) fn run<'a>(&'a self, dir: &'a RunDir) -> Run<'a> {
+        Run {
+            device: &self.device,
+            dir,
+            data_dir: &self.data_dir,
+            progress: self.progress,
+        }
+    }
+}
+
 /// What an experiment's [`run`](Experiment::run) works with.
 #[derive(Debug)]
 pub struct Run<'a> {
@@ -294,13 +306,7 @@ fn finish<E: Experiment>(
 ) -> Result<Summary<E::Results>, Error> {
     let learner = E::learner(config);
     env.device.seed(learner.seed);
-    let run = Run {
-        device: &env.device,
-        dir,
-        data_dir: &env.data_dir,
-        progress: env.progress,
-    };
-    let results = E::run(config, &run).map_err(|error| match error {
+    let results = E::run(config, &env.run(dir)).map_err(|error| match error {
         Error::Train(TrainError::Interrupted { epoch, epochs }) => Error::Interrupted {
             run_dir: dir.path().to_path_buf(),
             epoch,
@@ -366,22 +372,15 @@ pub fn resume<E: Experiment>(
 
 /// The configuration of experiment `E` saved in `run_dir/config.json`.
 pub fn load_config<E: Experiment>(run_dir: &Path) -> Result<E::Config, Error> {
-    let path = run_dir.join("config.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::Config {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    let experiment = experiment_of(run_dir)?;
+    let (path, text) = read_config_json(run_dir)?;
+    let experiment = experiment_in(&path, &text)?;
     if experiment != E::NAME {
-        return Err(Error::Config {
-            path,
-            message: format!("it is the config of {experiment}, not of {}", E::NAME),
-        });
+        return Err(config_error(&path)(format!(
+            "it is the config of {experiment}, not of {}",
+            E::NAME
+        )));
     }
-    E::Config::load_binary(text.as_bytes()).map_err(|e| Error::Config {
-        path,
-        message: e.to_string(),
-    })
+    E::Config::load_binary(text.as_bytes()).map_err(|e| config_error(&path)(e.to_string()))
 }
 
 /// The provenance saved in `run_dir/config.json`: the run's, then its resumes'.
@@ -393,27 +392,38 @@ pub fn load_provenance(run_dir: &Path) -> Result<Vec<Provenance>, Error> {
 }
 
 fn read_provenance(run_dir: &Path) -> Result<SavedProvenance, Error> {
-    let path = run_dir.join("config.json");
-    let error = |message: String| Error::Config {
-        path: path.clone(),
-        message,
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| error(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| error(e.to_string()))
+    let (path, text) = read_config_json(run_dir)?;
+    serde_json::from_str(&text).map_err(|e| config_error(&path)(e.to_string()))
 }
 
 /// The name of the experiment whose run `run_dir` is (from its `config.json`).
 pub fn experiment_of(run_dir: &Path) -> Result<String, Error> {
+    let (path, text) = read_config_json(run_dir)?;
+    experiment_in(&path, &text)
+}
+
+/// `run_dir/config.json`: its path and its text.
+fn read_config_json(run_dir: &Path) -> Result<(PathBuf, String), Error> {
     let path = run_dir.join("config.json");
-    let error = |message: String| Error::Config {
-        path: path.clone(),
-        message,
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| error(e.to_string()))?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| error(e.to_string()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| config_error(&path)(e.to_string()))?;
+    Ok((path, text))
+}
+
+/// The experiment named by `text`, the content of the `config.json` at `path`.
+fn experiment_in(path: &Path, text: &str) -> Result<String, Error> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| config_error(path)(e.to_string()))?;
     value
         .get("experiment")
         .and_then(|name| name.as_str())
         .map(String::from)
-        .ok_or_else(|| error("it names no experiment".to_string()))
+        .ok_or_else(|| config_error(path)("it names no experiment".to_string()))
+}
+
+/// An [`Error::Config`] about the file at `path`.
+fn config_error(path: &Path) -> impl Fn(String) -> Error + '_ {
+    move |message| Error::Config {
+        path: path.to_path_buf(),
+        message,
+    }
 }

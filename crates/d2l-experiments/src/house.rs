@@ -146,6 +146,15 @@ impl HouseConfig {
     fn log_target(&self) -> bool {
         self.recipe == HouseRecipe::Better
     }
+
+    /// d2l's `log_rmse`, on the prices or, in the better recipe, on the log prices the
+    /// model predicts.
+    fn metric(&self) -> &'static dyn Metric<Tensor<2>> {
+        match self.log_target() {
+            true => &LogTargetRmse,
+            false => &LogRmse,
+        }
+    }
 }
 
 /// The options of `house`.
@@ -338,14 +347,9 @@ impl Experiment for House {
     fn evaluate(config: &HouseConfig, run: &Run<'_>) -> Result<Vec<(&'static str, f64)>, Error> {
         let prepared = HouseData::prepare(config, &KaggleHouse::load(run.data_dir)?)?;
         let trained = TrainedHouse::load(config, prepared.table.width(), run)?;
-        let metric: &dyn Metric<Tensor<2>> = if config.log_target() {
-            &LogTargetRmse
-        } else {
-            &LogRmse
-        };
         let batch_size = evaluation_batch_size(config.learner.batch_size);
         let train = prepared.table.all(run.device);
-        let rmse = evaluate_with(&|x| trained.forward(x), &train, metric, batch_size)?;
+        let rmse = evaluate_with(&|x| trained.forward(x), &train, config.metric(), batch_size)?;
         Ok(vec![("final_train_log_rmse", rmse)])
     }
 
@@ -454,12 +458,12 @@ impl Trainer<'_> {
 
     fn fit_model<M: Model>(&self, model: M, fit: FitArgs<'_>) -> Result<Fitted, Error> {
         let config = self.config;
-        let (loss, metric): (&dyn Loss<Tensor<2>>, &dyn Metric<Tensor<2>>) =
-            match (config.log_target(), config.loss) {
-                (true, _) => (&half_squared_error, &LogTargetRmse),
-                (false, HouseLoss::Mse) => (&squared_error, &LogRmse),
-                (false, HouseLoss::LogRmse) => (&log_rmse_loss, &LogRmse),
-            };
+        let loss: &dyn Loss<Tensor<2>> = match (config.log_target(), config.loss) {
+            (true, _) => &half_squared_error,
+            (false, HouseLoss::Mse) => &squared_error,
+            (false, HouseLoss::LogRmse) => &log_rmse_loss,
+        };
+        let metric = config.metric();
         let (model, history) = Learner::new(
             config.learner.clone(),
             loss,

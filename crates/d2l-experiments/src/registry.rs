@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 use std::marker::PhantomData;
 use std::path::Path;
 
-use crate::experiment::{Env, Experiment, Run, load_config, resume, train};
+use crate::experiment::{Env, Experiment, load_config, resume, train};
 use crate::{Error, LearnerArgs};
 
 /// An experiment of [`EXPERIMENTS`](crate::EXPERIMENTS), whatever its types.
@@ -103,7 +103,7 @@ impl<E: Experiment> Entry for Registered<E> {
     fn evaluate(&self, run_dir: &Path, env: &Env) -> Result<String, Error> {
         let config = load_config::<E>(run_dir)?;
         let dir = RunDir::open(run_dir)?;
-        let results = E::evaluate(&config, &run(&dir, env))?;
+        let results = E::evaluate(&config, &env.run(&dir))?;
         Ok(json_line(E::NAME, env, run_dir, &results))
     }
 
@@ -116,7 +116,7 @@ impl<E: Experiment> Entry for Registered<E> {
     ) -> Result<String, Error> {
         let config = load_config::<E>(run_dir)?;
         let dir = RunDir::open(run_dir)?;
-        let prediction = E::predict(&config, &run(&dir, env), input, out)?;
+        let prediction = E::predict(&config, &env.run(&dir), input, out)?;
         Ok(serde_json::to_string(&prediction).expect("a prediction serialises"))
     }
 
@@ -146,16 +146,6 @@ fn config_of<E: Experiment>(command: Command, options: &[String]) -> Result<E::C
         .map_err(|e| Error::Option(e.render().to_string().trim_end().to_string()))?;
     let args = E::Args::from_arg_matches(&matches).map_err(|e| Error::Option(e.to_string()))?;
     E::config(&args)
-}
-
-/// The context of an evaluation or a prediction in `dir`.
-fn run<'a>(dir: &'a RunDir, env: &'a Env) -> Run<'a> {
-    Run {
-        device: &env.device,
-        dir,
-        data_dir: &env.data_dir,
-        progress: env.progress,
-    }
 }
 
 /// `{"experiment": .., "backend": .., <results>, "run_dir": ..}` in that order.

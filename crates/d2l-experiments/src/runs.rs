@@ -210,19 +210,7 @@ pub fn compare(dirs: &[PathBuf], plot: &Path) -> Result<Comparison, Error> {
         })
         .collect();
     let named: Vec<Curve> = labels.iter().cloned().zip(curves).collect();
-    let metric = names
-        .into_iter()
-        .filter(|name| !name.is_empty())
-        .collect::<Vec<_>>()
-        .join(" / ");
-    let scale = if metric.contains("acc") {
-        Scale::Linear
-    } else {
-        Scale::Log
-    };
-    let svg =
-        plot_lines(&named, &format!("epoch ({metric})"), scale).map_err(TrainError::io(plot))?;
-    std::fs::write(plot, svg).map_err(TrainError::io(plot))?;
+    write_overlay(&named, names, plot)?;
 
     let mut rows = vec![
         std::iter::once("".to_string())
@@ -251,6 +239,28 @@ pub fn compare(dirs: &[PathBuf], plot: &Path) -> Result<Comparison, Error> {
         table: aligned(&rows),
         labels,
     })
+}
+
+/// Writes one plot of the labelled `curves` to `path`, its axis naming their `metrics`: on a
+/// linear scale for accuracies, a log scale otherwise.
+pub(crate) fn write_overlay(
+    curves: &[Curve],
+    metrics: BTreeSet<String>,
+    path: &Path,
+) -> Result<(), Error> {
+    let metric = metrics
+        .into_iter()
+        .filter(|name| !name.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let scale = match metric.contains("acc") {
+        true => Scale::Linear,
+        false => Scale::Log,
+    };
+    let svg =
+        plot_lines(curves, &format!("epoch ({metric})"), scale).map_err(TrainError::io(path))?;
+    std::fs::write(path, svg).map_err(TrainError::io(path))?;
+    Ok(())
 }
 
 /// The held-out curve of the run in `dir`, with its metric's name: for a run validated by

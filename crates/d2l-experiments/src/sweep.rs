@@ -13,7 +13,7 @@
 //! concurrent trials share nothing (not even a device's random generator) and give exactly the
 //! figures of a sequential sweep.
 
-use d2l_learner::{Curve, Scale, TrainError, interrupt_requested, plot_lines};
+use d2l_learner::{Curve, TrainError, interrupt_requested};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use crate::runs::{aligned, held_out_curve, read_json};
+use crate::runs::{aligned, held_out_curve, read_json, write_overlay};
 use crate::{Entry, Error};
 
 /// One trial of a sweep: a name and the experiment's options that make it.
@@ -591,15 +591,7 @@ fn write_reports(
         names.insert(name);
         curves.push((r.trial.name.clone(), points));
     }
-    let metric = names.into_iter().collect::<Vec<_>>().join(" / ");
-    let scale = match metric.contains("acc") {
-        true => Scale::Linear,
-        false => Scale::Log,
-    };
-    let plot = dir.join("curves.svg");
-    let svg =
-        plot_lines(&curves, &format!("epoch ({metric})"), scale).map_err(TrainError::io(&plot))?;
-    write("curves.svg", &svg)?;
+    write_overlay(&curves, names, &dir.join("curves.svg"))?;
     Ok(SweepReport {
         dir: dir.to_path_buf(),
         headline,

@@ -200,8 +200,9 @@ impl<'a, T: Targets> Learner<'a, T> {
     /// `model` must live on an autodiff device (`device.autodiff()`) and the datasets on the
     /// same device without autodiff. After each epoch the model is evaluated on `test` in
     /// validation mode ([`Module::valid`](burn::module::Module::valid): no autodiff, dropout
-    /// off; see [`evaluate_in_training_mode`](Self::evaluate_in_training_mode)). Returns the trained model and one record per epoch; stops with
-    /// [`TrainError::Diverged`] at the first epoch whose loss is not finite.
+    /// off; see [`evaluate_in_training_mode`](Self::evaluate_in_training_mode)). Returns the
+    /// trained model and one record per epoch; stops with [`TrainError::Diverged`] at the
+    /// first epoch whose loss is not finite.
     ///
     /// Randomness is a function of the seed and the epoch, so that a run can continue from any
     /// epoch as if it had not stopped: the shuffle of epoch `e` is the `e`-th drawn from the
