@@ -4,6 +4,7 @@
 //! package, profile and backend feature.
 
 mod bench;
+mod device_check;
 mod lint;
 mod verb;
 
@@ -17,7 +18,10 @@ Tasks:
   test   run the whole test suite (the command the README and CI use)
   lint   cargo fmt --check, clippy and cargo doc, warnings denied (the test build's features)
   bench  [--backend B] [--epochs N] time the book's recipes, write target/bench/bench.json,
-         and compare with PyTorch when it is installed
+         and compare with PyTorch when it is installed (another backend: flex timed beside it)
+  device-check [--epochs N] [--allow-software]
+         on a machine with a GPU: the wgpu tests and the wgpu bench in one run, one JSON
+         (target/device-check/device-check.json)
   <verb> [--backend flex|ndarray|wgpu] [ARGS...]
          any verb of the d2l binary, built in release mode with that backend:
          train [EXPERIMENT] [OPTIONS] trains an experiment (default: softmax);
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Some("test") => run(cargo().args(TEST_ARGS).args(&args[1..])),
         Some("lint") => lint::run_all(),
         Some("bench") => bench::run(&args[1..]),
+        Some("device-check") => device_check::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
             Ok(())

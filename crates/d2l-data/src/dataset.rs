@@ -1,15 +1,19 @@
 //! Loaded data as datasets of tensors, and their batches: the one place where a split becomes
 //! something a training loop can batch.
 //!
-//! A split's features are one tensor on the device, or bytes on the host (pixels) that each
-//! batch turns into floats as it is gathered; its targets are a tensor on the device. A batch
-//! is a `select` (shuffled) or a `narrow` (in order): no per-example work in the hot loop.
+//! A split's features are one tensor on the device, or bytes (pixels): on the host for a CPU
+//! backend, each batch turned into floats as it is gathered, and resident on an accelerator,
+//! packed four to a 32-bit word, each batch unpacked there. Its targets are a tensor on the
+//! device. A batch is a `select` (shuffled) or a `narrow` (in order): no per-example work in
+//! the hot loop, and on an accelerator no upload but one permutation per pass.
 //!
 //! The adapters from this crate's data: [`Split::dataset`](crate::Split::dataset) and
 //! [`FashionMnist::datasets`](crate::FashionMnist::datasets) for Fashion-MNIST,
 //! [`Table::dataset`] for rows of features and regression targets (the house prices).
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use crate::transfer::{is_accelerator, upload};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -114,8 +118,8 @@ impl Table {
         }
         let y: Vec<f32> = rows.iter().map(|&row| self.targets[row]).collect();
         TensorDataset::new(
-            Tensor::from_data(TensorData::new(x, [rows.len(), self.width]), device),
-            Tensor::from_data(TensorData::new(y, [rows.len(), 1]), device),
+            upload(TensorData::new(x, [rows.len(), self.width]), device),
+            upload(TensorData::new(y, [rows.len(), 1]), device),
         )
     }
 
@@ -127,10 +131,12 @@ impl Table {
 
 /// Features and targets of one split.
 ///
-/// The features live on the device as one tensor ([`new`](Self::new)), or on the host as
-/// bytes ([`from_bytes`](Self::from_bytes)): a batch of bytes is gathered and divided into
-/// floats on the host, then sent to the device, so the split never exists in full as floats
-/// (a quarter of the memory, nothing to convert when loading, and no device buffer limit).
+/// The features live on the device as one tensor ([`new`](Self::new)), or as bytes
+/// ([`from_bytes`](Self::from_bytes)): on the host for a CPU backend, where a batch of bytes is
+/// gathered and divided into floats, then sent to the device, so that the split never exists in
+/// full as floats (a quarter of the memory, nothing to convert when loading); resident on an
+/// accelerator, packed four to a word (a quarter of the memory again, and under the buffer
+/// limits of software Vulkan), where a batch is selected and unpacked by the device.
 #[derive(Debug, Clone)]
 pub struct TensorDataset<T> {
     features: Features,
@@ -141,6 +147,7 @@ pub struct TensorDataset<T> {
 enum Features {
     Tensor(Tensor<2>),
     Bytes(ByteRows),
+    Packed(PackedRows),
 }
 
 /// Rows of `width` bytes on the host, made into `[rows, width]` float tensors on `device`.
@@ -166,7 +173,62 @@ impl ByteRows {
                 values.extend(row.iter().map(|&byte| f32::from(byte) / divisor));
             }
         });
-        Tensor::from_data(TensorData::new(values, [rows, width]), &self.device)
+        upload(TensorData::new(values, [rows, width]), &self.device)
+    }
+}
+
+/// Rows of `width` bytes resident on a device, four bytes to a 32-bit integer (little-endian,
+/// rows padded to a multiple of four), unpacked into floats by the device batch by batch.
+///
+/// Bytes are not a type every device computes with (software Vulkan has no 8-bit integers),
+/// 32-bit integers are; a split of floats would be four times the size (Fashion-MNIST's
+/// training images: 188 MB, over software Vulkan's 128 MiB limit on one buffer).
+#[derive(Debug, Clone)]
+struct PackedRows {
+    /// `[rows, width.div_ceil(4)]`.
+    words: Tensor<2, Int>,
+    /// `[1, 1, 4]`: 0, 8, 16, 24, the shift of each byte of a word.
+    shifts: Tensor<3, Int>,
+    width: usize,
+    divisor: f32,
+}
+
+impl PackedRows {
+    fn new(bytes: &[u8], width: usize, divisor: f32, device: &Device) -> Self {
+        let words_per_row = width.div_ceil(4);
+        let mut words = Vec::with_capacity(bytes.len() / width * words_per_row);
+        for row in bytes.chunks_exact(width) {
+            let mut word = [0u8; 4];
+            for chunk in row.chunks(4) {
+                word[..chunk.len()].copy_from_slice(chunk);
+                word[chunk.len()..].fill(0);
+                words.push(i32::from_le_bytes(word));
+            }
+        }
+        let rows = words.len() / words_per_row;
+        let shifts: Tensor<1, Int> = upload(TensorData::new(vec![0i32, 8, 16, 24], [4]), device);
+        Self {
+            words: upload(TensorData::new(words, [rows, words_per_row]), device),
+            shifts: shifts.reshape([1, 1, 4]),
+            width,
+            divisor,
+        }
+    }
+
+    /// The floats of packed rows `[rows, words]`: `[rows, width]`, each byte divided by the
+    /// divisor.
+    fn unpack(&self, words: Tensor<2, Int>) -> Tensor<2> {
+        let [rows, per_row] = words.dims();
+        let bytes = words
+            .unsqueeze_dim::<3>(2)
+            .bitwise_right_shift(self.shifts.clone())
+            .bitwise_and_scalar(255)
+            .reshape([rows, per_row * 4]);
+        let bytes = match per_row * 4 == self.width {
+            true => bytes,
+            false => bytes.narrow(1, 0, self.width),
+        };
+        bytes.float() / self.divisor
     }
 }
 
@@ -187,13 +249,35 @@ impl<T: Targets> TensorDataset<T> {
         }
     }
 
-    /// Pairs features kept on the host as bytes, `width` per example, with targets; each batch
-    /// of features is a `[rows, width]` f32 tensor on `device` holding the bytes divided by
+    /// Pairs features given as bytes, `width` per example, with targets; each batch of
+    /// features is a `[rows, width]` f32 tensor on `device` holding the bytes divided by
     /// `divisor` (255 turns pixels into d2l's `ToTensor` values in `[0, 1]`).
+    ///
+    /// The bytes stay on the host for a CPU backend and are uploaded once, packed, to an
+    /// accelerator ([`is_accelerator`]); [`from_bytes_in`](Self::from_bytes_in) chooses.
     ///
     /// # Panics
     /// When `width` is zero or the bytes are not `width` per target.
     pub fn from_bytes(
+        bytes: Arc<Vec<u8>>,
+        width: usize,
+        divisor: f32,
+        targets: T,
+        device: &Device,
+    ) -> Self {
+        let placement = match is_accelerator(device) {
+            true => Placement::Device,
+            false => Placement::Host,
+        };
+        Self::from_bytes_in(placement, bytes, width, divisor, targets, device)
+    }
+
+    /// [`from_bytes`](Self::from_bytes) with the bytes kept where `placement` says.
+    ///
+    /// # Panics
+    /// As [`from_bytes`](Self::from_bytes).
+    pub fn from_bytes_in(
+        placement: Placement,
         bytes: Arc<Vec<u8>>,
         width: usize,
         divisor: f32,
@@ -206,15 +290,22 @@ impl<T: Targets> TensorDataset<T> {
             width * targets.len(),
             "features and targets must hold the same number of examples"
         );
-        Self {
-            features: Features::Bytes(ByteRows {
+        let features = match placement {
+            Placement::Host => Features::Bytes(ByteRows {
                 bytes,
                 width,
                 divisor,
                 device: device.clone(),
             }),
-            targets,
-        }
+            Placement::Device => Features::Packed(PackedRows::new(&bytes, width, divisor, device)),
+        };
+        Self { features, targets }
+    }
+
+    /// Whether the features are on the device (a tensor, or resident bytes): a batch is then
+    /// taken without any upload.
+    pub fn is_resident(&self) -> bool {
+        !matches!(self.features, Features::Bytes(_))
     }
 
     /// Number of examples.
@@ -237,6 +328,7 @@ impl<T: Targets> TensorDataset<T> {
         match &self.features {
             Features::Tensor(inputs) => inputs.device(),
             Features::Bytes(rows) => rows.device.clone(),
+            Features::Packed(rows) => rows.words.device(),
         }
     }
 
@@ -250,7 +342,8 @@ impl<T: Targets> TensorDataset<T> {
     }
 
     /// The batches of one pass in a random order drawn from `rng` (d2l's `shuffle=True`): the
-    /// order of [`shuffled_order`](Self::shuffled_order).
+    /// order of [`shuffled_order`](Self::shuffled_order), uploaded once, each batch's indices
+    /// a `narrow` of it.
     pub fn shuffled_batches<'a>(
         &'a self,
         batch_size: usize,
@@ -258,9 +351,21 @@ impl<T: Targets> TensorDataset<T> {
     ) -> impl Iterator<Item = (Tensor<2>, T)> + 'a {
         assert!(batch_size > 0, "batch size must be positive");
         let order = self.shuffled_order(rng);
-        (0..self.len())
-            .step_by(batch_size)
-            .map(move |start| self.gather(&order[start..(start + batch_size).min(order.len())]))
+        let n = order.len();
+        let permutation: Tensor<1, Int> =
+            upload(TensorData::new(order.clone(), [n]), &self.device());
+        (0..n).step_by(batch_size).map(move |start| {
+            let length = batch_size.min(n - start);
+            let index = permutation.clone().narrow(0, start, length);
+            let inputs = match &self.features {
+                Features::Tensor(inputs) => inputs.clone().select(0, index.clone()),
+                Features::Bytes(rows) => {
+                    rows.tensor(order[start..start + length].iter().map(|&i| i as usize))
+                }
+                Features::Packed(rows) => rows.unpack(rows.words.clone().select(0, index.clone())),
+            };
+            (inputs, self.targets.select(index))
+        })
     }
 
     /// A random permutation of the examples' indices, drawn from `rng`.
@@ -275,24 +380,23 @@ impl<T: Targets> TensorDataset<T> {
         self.len().div_ceil(batch_size)
     }
 
-    /// The examples at `indices`, in that order.
-    fn gather(&self, indices: &[i64]) -> (Tensor<2>, T) {
-        let n = indices.len();
-        let index = Tensor::from_data(TensorData::new(indices.to_vec(), [n]), &self.device());
-        let inputs = match &self.features {
-            Features::Tensor(inputs) => inputs.clone().select(0, index.clone()),
-            Features::Bytes(rows) => rows.tensor(indices.iter().map(|&i| i as usize)),
-        };
-        (inputs, self.targets.select(index))
-    }
-
     /// `length` consecutive rows from `start`.
     fn rows(&self, start: usize, length: usize) -> Tensor<2> {
         match &self.features {
             Features::Tensor(inputs) => inputs.clone().narrow(0, start, length),
             Features::Bytes(rows) => rows.tensor(start..start + length),
+            Features::Packed(rows) => rows.unpack(rows.words.clone().narrow(0, start, length)),
         }
     }
+}
+
+/// Where the bytes of a dataset made from bytes are kept ([`TensorDataset::from_bytes_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// On the host; each batch is converted there and uploaded (the CPU backends).
+    Host,
+    /// On the device, packed, uploaded once; each batch is unpacked there (accelerators).
+    Device,
 }
 
 /// The random generator for a seed: the same seed gives the same shuffles on every run.
@@ -331,13 +435,46 @@ mod tests {
         assert_eq!(batches[0].0, vec![0.0, 1.0, 2.0, 3.0]);
     }
 
-    /// The same examples as `dataset(n)`, as bytes on the host (`n` ≤ 256).
+    /// The same examples as `dataset(n)`, as bytes kept on the host (`n` ≤ 256).
     fn bytes(n: usize) -> TensorDataset<Tensor<1, Int>> {
+        bytes_in(Placement::Host, n)
+    }
+
+    fn bytes_in(placement: Placement, n: usize) -> TensorDataset<Tensor<1, Int>> {
         let device = Device::flex();
         let values: Vec<u8> = (0..n).map(|i| i as u8).collect();
         let targets: Vec<i64> = (0..n as i64).collect();
         let targets = Tensor::from_data(TensorData::new(targets, [n]), &device);
-        TensorDataset::from_bytes(Arc::new(values), 1, 1.0, targets, &device)
+        TensorDataset::from_bytes_in(placement, Arc::new(values), 1, 1.0, targets, &device)
+    }
+
+    /// Resident bytes are packed four to a word, rows padded: rows of 1, 4 and 5 bytes with
+    /// bytes above 127 (the sign bit of a packed word) come back as on the host.
+    #[test]
+    fn resident_bytes_unpack_to_the_host_paths_batches() {
+        let device = Device::flex();
+        for width in [1usize, 4, 5] {
+            let n = 7;
+            let values: Vec<u8> = (0..n * width).map(|i| (i * 37 % 256) as u8).collect();
+            let made = |placement| {
+                let targets = Tensor::<1, Int>::from_data(
+                    TensorData::new((0..n as i64).collect::<Vec<_>>(), [n]),
+                    &device,
+                );
+                let values = Arc::new(values.clone());
+                TensorDataset::from_bytes_in(placement, values, width, 255.0, targets, &device)
+            };
+            let (host, resident) = (made(Placement::Host), made(Placement::Device));
+            assert!(resident.is_resident() && !host.is_resident());
+            let ordered = |d: &TensorDataset<_>| d.batches(3).map(rows).collect::<Vec<_>>();
+            assert_eq!(ordered(&host), ordered(&resident), "width {width}");
+            let shuffled = |d: &TensorDataset<_>| {
+                d.shuffled_batches(3, &mut seeded_rng(1))
+                    .map(rows)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(shuffled(&host), shuffled(&resident), "width {width}");
+        }
     }
 
     #[test]
@@ -386,7 +523,7 @@ mod tests {
 
     #[test]
     fn shuffled_batches_are_a_seeded_permutation_that_keeps_pairs_together() {
-        for data in [dataset(10), bytes(10)] {
+        for data in [dataset(10), bytes(10), bytes_in(Placement::Device, 10)] {
             check_shuffles(&data);
         }
     }

@@ -168,7 +168,7 @@ impl Split {
     /// - `[n]`, class indices
     pub fn labels_tensor(&self, device: &Device) -> Tensor<1, Int> {
         let labels: Vec<i64> = self.labels.iter().map(|&l| i64::from(l)).collect();
-        Tensor::from_data(TensorData::new(labels, [self.len()]), device)
+        crate::transfer::upload(TensorData::new(labels, [self.len()]), device)
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::Instant;
 use crate::Error;
 use crate::dropout::Dropout;
 use crate::dropout_scratch::DropoutScratch;
-use crate::experiment::Run;
+use crate::experiment::{Adapter, Run};
 use crate::fashion::{Classifier, train};
 use crate::house::{HouseConfig, HouseData};
 use crate::mlp::Mlp;
@@ -52,23 +52,81 @@ pub struct Figures {
     pub house_valid_log_rmse: f64,
 }
 
-/// Burn's figures, and on which backend they were taken.
+/// Burn's figures, and on which backend (and adapter) they were taken.
+///
+/// Its epoch times are the steady state: the median of the epochs after the first, whose time
+/// (shader compilation and kernel autotuning on a GPU backend) is reported apart.
 #[derive(Debug, Clone, Serialize)]
 pub struct BurnFigures {
     /// The backend.
     pub backend: String,
+    /// The adapter of a GPU backend (name, kind, driver); `None` on a CPU backend.
+    pub adapter: Option<Adapter>,
     /// Seconds of a load that inflates the `.gz` files (the first load; `Cache::Off`).
     pub load_uncached_seconds: f64,
     /// The figures.
     #[serde(flatten)]
     pub figures: Figures,
+    /// Seconds of each Fashion-MNIST recipe's first epoch.
+    pub first_epoch_seconds: PerClassifier,
+    /// The matrix-product work of each recipe's steady-state epoch per second, in GFLOP/s
+    /// ([`epoch_flops`]).
+    pub gflops: PerClassifier,
 }
 
-/// The report: Burn, PyTorch when it ran, and Burn's time as a fraction of PyTorch's.
+/// One number per timed Fashion-MNIST recipe.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PerClassifier {
+    /// `softmax`.
+    pub softmax: f64,
+    /// `mlp`.
+    pub mlp: f64,
+    /// `dropout`.
+    pub dropout: f64,
+    /// `dropout-scratch`.
+    pub dropout_scratch: f64,
+}
+
+impl PerClassifier {
+    /// The recipes' names and numbers, in order.
+    pub fn named(&self) -> [(&'static str, f64); 4] {
+        [
+            (Softmax::NAME, self.softmax),
+            (Mlp::NAME, self.mlp),
+            (Dropout::NAME, self.dropout),
+            (DropoutScratch::NAME, self.dropout_scratch),
+        ]
+    }
+}
+
+/// One recipe's achieved throughput on the bench's backend beside flex's, measured in the same
+/// run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Throughput {
+    /// The recipe.
+    pub model: String,
+    /// Its first epoch's seconds on the bench's backend.
+    pub first_epoch_seconds: f64,
+    /// Its steady-state epoch's seconds there.
+    pub epoch_seconds: f64,
+    /// Its GFLOP/s there.
+    pub gflops: f64,
+    /// Its steady-state epoch's seconds on flex.
+    pub flex_epoch_seconds: f64,
+    /// Its GFLOP/s on flex.
+    pub flex_gflops: f64,
+}
+
+/// The report: Burn, flex as the baseline of another backend, PyTorch when it ran, and Burn's
+/// time as a fraction of PyTorch's.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     /// Burn's figures.
     pub burn: BurnFigures,
+    /// Burn's figures on flex, taken in the same run when the bench's backend is another.
+    pub flex: Option<BurnFigures>,
+    /// Each recipe's epochs and GFLOP/s beside flex's (the same figures on flex itself).
+    pub throughput: Vec<Throughput>,
     /// The reference's figures (`None` when `torch` is not installed).
     pub pytorch: Option<Figures>,
     /// `burn / pytorch` for each time (below 1: Burn is faster).
@@ -95,8 +153,9 @@ pub struct Ratios {
 }
 
 impl BenchReport {
-    /// Assembles the report and its ratios.
-    pub fn new(burn: BurnFigures, pytorch: Option<Figures>) -> Self {
+    /// Assembles the report and its ratios; `flex` is the baseline of a bench on another
+    /// backend.
+    pub fn new(burn: BurnFigures, flex: Option<BurnFigures>, pytorch: Option<Figures>) -> Self {
         let ratios = pytorch.as_ref().map(|p| {
             let b = &burn.figures;
             Ratios {
@@ -110,12 +169,44 @@ impl BenchReport {
                 house_kfold: b.house_kfold_seconds / p.house_kfold_seconds,
             }
         });
+        let baseline = flex.as_ref().unwrap_or(&burn);
+        let epochs = |f: &Figures| PerClassifier {
+            softmax: f.softmax_epoch_seconds,
+            mlp: f.mlp_epoch_seconds,
+            dropout: f.dropout_epoch_seconds,
+            dropout_scratch: f.dropout_scratch_epoch_seconds,
+        };
+        let (here, there) = (epochs(&burn.figures), epochs(&baseline.figures));
+        let throughput = (0..4)
+            .map(|i| Throughput {
+                model: here.named()[i].0.to_string(),
+                first_epoch_seconds: burn.first_epoch_seconds.named()[i].1,
+                epoch_seconds: here.named()[i].1,
+                gflops: burn.gflops.named()[i].1,
+                flex_epoch_seconds: there.named()[i].1,
+                flex_gflops: baseline.gflops.named()[i].1,
+            })
+            .collect();
         Self {
             burn,
+            flex,
+            throughput,
             pytorch,
             ratios,
         }
     }
+}
+
+/// The floating-point operations of the matrix products of one epoch of a network of layer
+/// `widths` (inputs first): `train` examples forward (`2·Σ wᵢwᵢ₊₁` each) and backward (the
+/// weights' gradients, as much again, and the inputs' gradients of every layer but the first),
+/// then `test` examples forward. Element-wise work (activations, dropout, the loss, the update)
+/// is left out: it is a few percent of these networks' work.
+pub fn epoch_flops(widths: &[usize], train: usize, test: usize) -> f64 {
+    let products: Vec<f64> = widths.windows(2).map(|w| (w[0] * w[1]) as f64).collect();
+    let forward: f64 = 2.0 * products.iter().sum::<f64>();
+    let backward = forward + 2.0 * products.iter().skip(1).sum::<f64>();
+    train as f64 * (forward + backward) + test as f64 * forward
 }
 
 /// The median of `values` (the mean of the middle two for an even count).
@@ -137,6 +228,7 @@ pub fn median(values: &mut [f64]) -> f64 {
 /// under `runs_dir`.
 pub fn time_burn(
     backend: &str,
+    adapter: Option<Adapter>,
     device: &Device,
     data_dir: &Path,
     runs_dir: &Path,
@@ -167,28 +259,36 @@ pub fn time_burn(
         runs_dir,
         epochs: epochs.max(1),
     };
-    let (softmax_epoch_seconds, softmax_test_acc) = timer.classifier::<Softmax>(&data)?;
-    let (mlp_epoch_seconds, mlp_test_acc) = timer.classifier::<Mlp>(&data)?;
-    let (dropout_epoch_seconds, dropout_test_acc) = timer.classifier::<Dropout>(&data)?;
-    let (dropout_scratch_epoch_seconds, dropout_scratch_test_acc) =
-        timer.classifier::<DropoutScratch>(&data)?;
+    let softmax = timer.classifier::<Softmax>(&data)?;
+    let mlp = timer.classifier::<Mlp>(&data)?;
+    let dropout = timer.classifier::<Dropout>(&data)?;
+    let dropout_scratch = timer.classifier::<DropoutScratch>(&data)?;
+    let each = |f: fn(&Timed) -> f64| PerClassifier {
+        softmax: f(&softmax),
+        mlp: f(&mlp),
+        dropout: f(&dropout),
+        dropout_scratch: f(&dropout_scratch),
+    };
 
     let house = HouseConfig::new();
     let prepared = HouseData::prepare(&house, &KaggleHouse::load(data_dir)?)?;
     let report = prepared.k_fold(&house, device, &timer.run_dir("house")?, false)?;
     Ok(BurnFigures {
         backend: backend.to_string(),
+        adapter,
         load_uncached_seconds: median(&mut uncached),
+        first_epoch_seconds: each(|t| t.first_seconds),
+        gflops: each(|t| t.gflops),
         figures: Figures {
             load_seconds: median(&mut cached),
-            softmax_epoch_seconds,
-            softmax_test_acc,
-            mlp_epoch_seconds,
-            mlp_test_acc,
-            dropout_epoch_seconds,
-            dropout_test_acc,
-            dropout_scratch_epoch_seconds,
-            dropout_scratch_test_acc,
+            softmax_epoch_seconds: softmax.seconds,
+            softmax_test_acc: softmax.test_acc,
+            mlp_epoch_seconds: mlp.seconds,
+            mlp_test_acc: mlp.test_acc,
+            dropout_epoch_seconds: dropout.seconds,
+            dropout_test_acc: dropout.test_acc,
+            dropout_scratch_epoch_seconds: dropout_scratch.seconds,
+            dropout_scratch_test_acc: dropout_scratch.test_acc,
             house_kfold_seconds: report.seconds,
             house_train_log_rmse: report.train(),
             house_valid_log_rmse: report.valid(),
@@ -209,8 +309,8 @@ impl Timer<'_> {
         Ok(RunDir::create(self.runs_dir, &format!("bench-{name}"))?)
     }
 
-    /// The median epoch seconds and the final test accuracy of classifier `C`'s recipe.
-    fn classifier<C: Classifier>(&self, data: &FashionMnist) -> Result<(f64, f64), Error> {
+    /// The epochs and the final test accuracy of classifier `C`'s recipe.
+    fn classifier<C: Classifier>(&self, data: &FashionMnist) -> Result<Timed, Error> {
         let mut config = C::book();
         config.learner.epochs = self.epochs;
         self.device.seed(config.learner.seed);
@@ -223,12 +323,29 @@ impl Timer<'_> {
         };
         let history = train(&config, data, &run)?;
         let mut seconds: Vec<f64> = history.iter().map(|r: &EpochRecord| r.seconds).collect();
-        let accuracy = history
-            .last()
-            .and_then(|r| r.test_metric)
-            .unwrap_or(f64::NAN);
-        Ok((median(&mut seconds), accuracy))
+        let first_seconds = seconds[0];
+        // The steady state: the epochs after the first, when there are any.
+        let seconds = median(&mut seconds[usize::from(history.len() > 1)..]);
+        let flops = epoch_flops(&config.net.widths(), data.train.len(), data.test.len());
+        Ok(Timed {
+            first_seconds,
+            seconds,
+            test_acc: history
+                .last()
+                .and_then(|r| r.test_metric)
+                .unwrap_or(f64::NAN),
+            gflops: flops / seconds / 1e9,
+        })
     }
+}
+
+/// What [`Timer::classifier`] measured.
+struct Timed {
+    first_seconds: f64,
+    /// The steady state's median.
+    seconds: f64,
+    test_acc: f64,
+    gflops: f64,
 }
 
 /// Runs the PyTorch reference `script` with `python` and reads its figures; an error says why
@@ -298,12 +415,21 @@ mod tests {
             house_train_log_rmse: 0.16,
             house_valid_log_rmse: 0.17,
         };
+        let per = |x| PerClassifier {
+            softmax: x,
+            mlp: 2.0 * x,
+            dropout: 3.0 * x,
+            dropout_scratch: 4.0 * x,
+        };
         let burn = BurnFigures {
             backend: "flex".to_string(),
+            adapter: None,
             load_uncached_seconds: 0.2,
             figures: figures(0.1, 0.05),
+            first_epoch_seconds: per(1.0),
+            gflops: per(10.0),
         };
-        let report = BenchReport::new(burn.clone(), Some(figures(1.0, 1.0)));
+        let report = BenchReport::new(burn.clone(), None, Some(figures(1.0, 1.0)));
         let ratios = report.ratios.unwrap();
         assert!((ratios.load - 0.1).abs() < 1e-12 && (ratios.load_uncached - 0.2).abs() < 1e-12);
         assert!((ratios.softmax_epoch - 0.05).abs() < 1e-12);
@@ -315,6 +441,38 @@ mod tests {
         ] {
             assert!((ratio - 0.05).abs() < 1e-12, "{ratio}");
         }
-        assert!(BenchReport::new(burn, None).ratios.is_none());
+        // On flex, flex is its own baseline; on another backend, its figures sit beside flex's.
+        let mlp = &report.throughput[1];
+        assert_eq!(
+            (mlp.model.as_str(), mlp.gflops, mlp.flex_gflops),
+            ("mlp", 20.0, 20.0)
+        );
+        let gpu = BurnFigures {
+            backend: "wgpu".to_string(),
+            gflops: per(100.0),
+            first_epoch_seconds: per(9.0),
+            ..burn.clone()
+        };
+        let report = BenchReport::new(gpu, Some(burn.clone()), None);
+        assert!(report.ratios.is_none());
+        let dropout = &report.throughput[2];
+        assert_eq!(dropout.model, "dropout");
+        assert_eq!((dropout.gflops, dropout.flex_gflops), (300.0, 30.0));
+        assert_eq!(dropout.first_epoch_seconds, 27.0);
+    }
+
+    /// 784-256-10 (d2l 4.3): forward 2·(784·256 + 256·10) = 406 528 FLOPs per example; backward
+    /// as much again for the weights plus 2·256·10 for the hidden layer's inputs.
+    #[test]
+    fn an_epochs_matrix_products_count_forward_backward_and_evaluation() {
+        let forward = 2.0 * (784.0 * 256.0 + 256.0 * 10.0);
+        let backward = forward + 2.0 * 256.0 * 10.0;
+        assert_eq!(epoch_flops(&[784, 256, 10], 1, 0), forward + backward);
+        assert_eq!(epoch_flops(&[784, 256, 10], 0, 1), forward);
+        // Softmax regression: no input gradient at all.
+        assert_eq!(
+            epoch_flops(&[784, 10], 3, 2),
+            3.0 * 4.0 * 7840.0 + 2.0 * 2.0 * 7840.0
+        );
     }
 }

@@ -64,6 +64,19 @@ impl Net {
         }
     }
 
+    /// The widths of its layers, inputs first (784, the hidden layers, 10).
+    pub fn widths(&self) -> Vec<usize> {
+        match self {
+            Net::SoftmaxScratch(c) | Net::Softmax(c) => vec![c.num_inputs, c.num_outputs],
+            Net::MlpScratch(c) | Net::Mlp(c) => {
+                let mut widths = vec![c.num_inputs];
+                widths.extend(&c.hidden);
+                widths.push(c.num_outputs);
+                widths
+            }
+        }
+    }
+
     /// The same network with initialisation `init`.
     pub fn with_init(self, init: Init) -> Self {
         match self {

@@ -3,6 +3,7 @@
 use burn::config::Config;
 use burn::tensor::{Tensor, TensorReadError};
 use d2l_data::dataset::{Targets, TensorDataset, seeded_rng};
+use d2l_data::transfer::{is_accelerator, read};
 use d2l_models::Model;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -288,42 +289,18 @@ impl<'a, T: Targets> Learner<'a, T> {
             let start = Instant::now();
             let bar = self.progress_bar(epoch, batches);
             let shuffled = train.shuffled_batches(config.batch_size, &mut rng);
-            let (trained, loss_sums, metric_sums) = prefetch(shuffled, PREFETCH, |batches| {
-                let mut model = model;
-                let mut loss_sums = BatchSums::new();
-                // The running metric, unless it is measured after the epoch instead.
-                let mut metric_sums = (!self.evaluate_train).then(BatchSums::new);
-                for (inputs, targets) in batches {
-                    let targets = targets.autodiff();
-                    let output = model.forward(inputs.autodiff());
-                    let losses = self.loss.forward(output.clone(), targets.clone());
-                    if let Some(sums) = &mut metric_sums {
-                        sums.push([self.metric.batch_sum(output.detach(), targets)]);
-                    }
-                    loss_sums.push([losses.clone().detach().sum()]);
-                    let objective = match model.penalty() {
-                        Some(penalty) => losses + penalty,
-                        None => losses,
-                    };
-                    model = self.updater.step(model, objective, config.lr);
-                    bar.inc(1);
-                }
-                (model, loss_sums, metric_sums)
-            });
+            // An accelerator takes its batches from resident data, on this thread (another
+            // thread's work would flush this one's stream every batch); a CPU backend gathers
+            // the next batches on a second core meanwhile.
+            let (trained, loss_sums, metric_sums) = match is_accelerator(&device) {
+                true => self.train_pass(model, shuffled, &bar),
+                false => prefetch(shuffled, PREFETCH, |batches| {
+                    self.train_pass(model, batches, &bar)
+                }),
+            };
             model = trained;
             bar.finish_and_clear();
-            let rows = loss_sums.read()?;
-            if let Some(at) = rows.iter().position(|row| !row[0].is_finite()) {
-                let size = config.batch_size.min(train.len() - at * config.batch_size);
-                return Err(TrainError::Diverged {
-                    epoch,
-                    batch: at + 1,
-                    batches,
-                    loss: rows[at][0] / size as f64,
-                });
-            }
             let n = train.len();
-            let loss_sum: f64 = rows.iter().map(|row| row[0]).sum();
             let eval_batch = evaluation_batch_size(config.batch_size);
             let valid = model.valid();
             let training_mode = |inputs: Tensor<2>| model.forward(inputs.autodiff()).inner();
@@ -331,16 +308,32 @@ impl<'a, T: Targets> Learner<'a, T> {
                 true => &training_mode,
                 false => &|inputs| valid.forward(inputs),
             };
-            let train_metric = match metric_sums {
-                Some(sums) => {
-                    let metric_sum: f64 = sums.read()?.iter().map(|row| row[0]).sum();
-                    self.metric.finish(metric_sum, n)
-                }
-                None => evaluate_with(forward, train, self.metric, eval_batch)?,
-            };
-            let test_metric = test
-                .map(|test| evaluate_with(forward, test, self.metric, eval_batch))
-                .transpose()?;
+            // The epoch's sums stay on the device until one read: the training loss, the
+            // training metric (running, or evaluated after the epoch), the held-out metric.
+            let mut sums = vec![loss_sums.totals(&device)];
+            sums.push(match &metric_sums {
+                Some(running) => running.totals(&device),
+                None => metric_sum(forward, train, self.metric, eval_batch),
+            });
+            if let Some(test) = test {
+                sums.push(metric_sum(forward, test, self.metric, eval_batch));
+            }
+            let sums = read(Tensor::cat(sums, 0))?;
+            let (loss_sum, train_sum) = (f64::from(sums[0]), f64::from(sums[1]));
+            if !loss_sum.is_finite() {
+                // The per-batch detail, read only now, locates the first non-finite batch.
+                let rows = loss_sums.read()?;
+                let at = rows.iter().position(|row| !row[0].is_finite()).unwrap_or(0);
+                let size = config.batch_size.min(n - at * config.batch_size);
+                return Err(TrainError::Diverged {
+                    epoch,
+                    batch: at + 1,
+                    batches,
+                    loss: rows.get(at).map_or(loss_sum, |row| row[0]) / size as f64,
+                });
+            }
+            let train_metric = self.metric.finish(train_sum, n);
+            let test_metric = test.map(|test| self.metric.finish(f64::from(sums[2]), test.len()));
             let record = EpochRecord {
                 epoch,
                 train_loss: loss_sum / n as f64,
@@ -366,6 +359,35 @@ impl<'a, T: Targets> Learner<'a, T> {
         }
         device.seed(epoch_seed(config.seed, config.epochs + 1));
         Ok((model, history))
+    }
+
+    /// One pass over the training batches: the trained model, the batches' loss sums and,
+    /// unless the metric is measured after the epoch, their metric sums.
+    fn train_pass<M: Model>(
+        &mut self,
+        mut model: M,
+        batches: impl Iterator<Item = (Tensor<2>, T)>,
+        bar: &ProgressBar,
+    ) -> (M, BatchSums, Option<BatchSums>) {
+        let mut loss_sums = BatchSums::new();
+        // The running metric, unless it is measured after the epoch instead.
+        let mut metric_sums = (!self.evaluate_train).then(BatchSums::new);
+        for (inputs, targets) in batches {
+            let targets = targets.autodiff();
+            let output = model.forward(inputs.autodiff());
+            let losses = self.loss.forward(output.clone(), targets.clone());
+            if let Some(sums) = &mut metric_sums {
+                sums.push([self.metric.batch_sum(output.detach(), targets)]);
+            }
+            loss_sums.push([losses.clone().detach().sum()]);
+            let objective = match model.penalty() {
+                Some(penalty) => losses + penalty,
+                None => losses,
+            };
+            model = self.updater.step(model, objective, self.config.lr);
+            bar.inc(1);
+        }
+        (model, loss_sums, metric_sums)
     }
 
     fn progress_bar(&self, epoch: usize, batches: usize) -> ProgressBar {
@@ -423,12 +445,25 @@ pub fn evaluate_with<T: Targets>(
     metric: &dyn Metric<T>,
     batch_size: usize,
 ) -> Result<f64, TrainError> {
+    let total = read(metric_sum(forward, data, metric, batch_size))?;
+    Ok(metric.finish(f64::from(total[0]), data.len()))
+}
+
+/// The sum of `metric`'s terms over `data`, in batches of `batch_size`, left on the device.
+///
+/// # Shapes
+/// - result: `[1]`
+fn metric_sum<T: Targets>(
+    forward: &dyn Fn(Tensor<2>) -> Tensor<2>,
+    data: &TensorDataset<T>,
+    metric: &dyn Metric<T>,
+    batch_size: usize,
+) -> Tensor<1> {
     let mut sums = BatchSums::new();
     for (inputs, targets) in data.batches(batch_size) {
         sums.push([metric.batch_sum(forward(inputs), targets)]);
     }
-    let total: f64 = sums.read()?.iter().map(|row| row[0]).sum();
-    Ok(metric.finish(total, data.len()))
+    sums.totals(&data.device())
 }
 
 #[cfg(test)]

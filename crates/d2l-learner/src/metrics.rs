@@ -4,7 +4,8 @@
 //! correct predictions, ...) that stay on the device; they are read back once, at the end of a
 //! pass, and divided by the number of examples there.
 
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Device, Int, Tensor};
+use d2l_data::transfer::read;
 
 use crate::Loss;
 use crate::learner::TrainError;
@@ -124,16 +125,17 @@ fn correct(output: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1, Int> {
     output.argmax(1).squeeze_dim::<1>(1).equal(targets).int()
 }
 
-/// Sums collected per batch on the device and read back in one transfer.
+/// Sums collected per batch on the device: running totals, and each batch's own values.
 ///
-/// Each batch pushes a row of `k` scalars (for example the batch's loss sum and metric sum);
-/// [`BatchSums::read`] returns them all as host rows, one per batch, so that a pass costs one
-/// read-back however many batches it has, and a non-finite value can still be traced to its
-/// batch.
+/// Each batch pushes a row of `K` scalars (for example the batch's loss sum and metric sum).
+/// [`totals`](BatchSums::totals) is their sum over the batches, computed on the device as the
+/// batches come (nothing to read back per batch, and nothing to combine at the end of a pass);
+/// [`read`](BatchSums::read) returns every batch's row, so that a non-finite total can be
+/// traced to its batch.
 #[derive(Debug, Default)]
 pub struct BatchSums {
-    values: Vec<Tensor<1>>,
-    k: usize,
+    totals: Vec<Tensor<1>>,
+    batches: Vec<Tensor<1>>,
 }
 
 impl BatchSums {
@@ -147,20 +149,38 @@ impl BatchSums {
     /// # Shapes
     /// - each of `row`: `[1]`; every row has the same length
     pub fn push<const K: usize>(&mut self, row: [Tensor<1>; K]) {
-        self.k = K;
-        self.values
-            .extend(row.into_iter().map(|value| value.detach().inner()));
+        let row = row.map(|value| value.detach().inner());
+        if self.totals.is_empty() {
+            self.totals = row.to_vec();
+        } else {
+            for (total, value) in self.totals.iter_mut().zip(&row) {
+                *total = total.clone() + value.clone();
+            }
+        }
+        self.batches.extend(row);
     }
 
-    /// The recorded sums, one row of `k` values per batch, read back in one transfer; an error
+    /// The sums over all batches, on the device, zeros on `device` when no batch was pushed.
+    ///
+    /// # Shapes
+    /// - `[K]`
+    pub fn totals(&self, device: &Device) -> Tensor<1> {
+        match self.totals.is_empty() {
+            true => Tensor::zeros([1], device),
+            false => Tensor::cat(self.totals.clone(), 0),
+        }
+    }
+
+    /// The recorded sums, one row of `K` values per batch, read back in one transfer; an error
     /// when the device failed to compute them (out of memory, a lost GPU).
     pub fn read(self) -> Result<Vec<Vec<f64>>, TrainError> {
-        if self.values.is_empty() {
+        if self.batches.is_empty() {
             return Ok(Vec::new());
         }
-        let values = Tensor::cat(self.values, 0).try_to_vec_as::<f32>()?;
+        let k = self.totals.len();
+        let values = read(Tensor::cat(self.batches, 0))?;
         Ok(values
-            .chunks_exact(self.k)
+            .chunks_exact(k)
             .map(|row| row.iter().map(|&v| f64::from(v)).collect())
             .collect())
     }
@@ -197,17 +217,21 @@ mod tests {
     }
 
     #[test]
-    fn batch_sums_read_back_one_row_per_batch() {
+    fn batch_sums_total_on_the_device_and_read_back_one_row_per_batch() {
         let device = Device::flex();
         let mut sums = BatchSums::new();
         let scalar = |v: f32| Tensor::<1>::from_data([v], &device);
         sums.push([scalar(1.0), scalar(2.0)]);
         sums.push([scalar(3.0), scalar(f32::NAN)]);
+        let totals = sums.totals(&device).try_to_vec_as::<f32>().unwrap();
+        assert_eq!(totals[0], 4.0);
+        assert!(totals[1].is_nan());
         let rows = sums.read().unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0], vec![1.0, 2.0]);
         assert!(rows[1][1].is_nan());
         assert!(BatchSums::new().read().unwrap().is_empty());
+        assert_eq!(BatchSums::new().totals(&device).into_scalar::<f32>(), 0.0);
     }
 
     #[test]

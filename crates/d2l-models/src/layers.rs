@@ -11,8 +11,9 @@ use crate::ops::dropout;
 ///
 /// Burn 0.22.1's `burn::nn::Dropout` computes the same function but draws its mask element by
 /// element through the backend's ChaCha generator, which took a third of the dropout MLP's
-/// epoch on the CPU; this layer draws the mask as the hand-written `dropout` does, from a seed
-/// taken from the device's generator, so `device.seed(..)` still makes runs reproducible.
+/// epoch on the CPU; this layer draws the mask as the hand-written `dropout` does: on the host
+/// from a seed taken from the device's generator on a CPU backend, by the device on an
+/// accelerator, so `device.seed(..)` makes runs reproducible either way.
 #[derive(Module, Debug)]
 pub struct Dropout {
     /// The probability of zeroing an element, in `[0, 1)`.

@@ -3,6 +3,7 @@
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Gradients, Int, Tensor, TensorData};
+use d2l_data::transfer::{is_accelerator, read, upload};
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
 
@@ -98,9 +99,13 @@ pub fn relu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// autodiff device. A model moved off it by [`Module::valid`](burn::module::Module::valid), as
 /// the Learner does for every evaluation, runs without dropout.
 ///
-/// The mask is drawn on the host with a small fast generator (xoshiro) seeded by one draw
-/// from the device's generator, so runs stay reproducible under `device.seed(..)`; drawing it
-/// element by element through the backend's generator took a third of a dropout-MLP epoch.
+/// Where the mask is drawn depends on the device ([`is_accelerator`]), and either way it comes
+/// from the device's generator, so runs are reproducible under `device.seed(..)`:
+/// - on an accelerator, by the device (Burn's Bernoulli random tensor): no read-back and no
+///   upload, which would each wait for the device's queue once per layer per batch;
+/// - on a CPU backend, on the host with a small fast generator (xoshiro) seeded by one draw from
+///   the device's generator, then handed to the backend (a copy in memory): drawing it element
+///   by element through the CPU backends' generator took a third of a dropout-MLP epoch.
 ///
 /// # Shapes
 /// - x: any; output: the same
@@ -117,17 +122,21 @@ pub fn dropout<const D: usize>(x: Tensor<D>, p: f64) -> Tensor<D> {
     }
     let device = x.device();
     let shape = x.shape();
-    let mask = Tensor::from_data(
-        TensorData::new(dropout_mask(shape.num_elements(), p, seed(&device)), shape),
-        &device,
-    );
+    let mask = match is_accelerator(&device) {
+        true => {
+            Tensor::random(shape, Distribution::Bernoulli(1.0 - p), &device) * (1.0 / (1.0 - p))
+        }
+        false => upload(
+            TensorData::new(dropout_mask(shape.num_elements(), p, seed(&device)), shape),
+            &device,
+        ),
+    };
     x * mask
 }
 
 /// A seed from the device's generator (two uniform draws, 48 random bits).
 fn seed(device: &Device) -> u64 {
-    let draws = Tensor::<1>::random([2], Distribution::Default, device)
-        .try_to_vec_as::<f32>()
+    let draws = read(Tensor::<1>::random([2], Distribution::Default, device))
         .expect("two random numbers from the device");
     // Each draw is k / 2^24 for a random k < 2^24.
     draws.iter().fold(0u64, |seed, &u| {

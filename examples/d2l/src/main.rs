@@ -562,11 +562,30 @@ fn absolute(path: &Path) -> Result<PathBuf, Failure> {
 }
 
 fn bench(cli: &Cli, args: &BenchArgs) -> Result<(), Failure> {
-    let (backend, device, _) = device(cli)?;
+    let (backend, device, adapter) = device(cli)?;
     let data_dir = d2l::data::data_dir(None);
     let runs_dir = args.out.parent().unwrap_or(Path::new(".")).join("runs");
     let epochs = usize::from(args.epochs);
-    let burn = time_burn(backend.name(), &device, &data_dir, &runs_dir, epochs)?;
+    // Another backend is timed beside flex, in the same run, when this build has flex.
+    let flex = match backend != Backend::Flex && Backend::Flex.is_compiled() {
+        true => Some(time_burn(
+            Backend::Flex.name(),
+            None,
+            &Backend::Flex.device()?,
+            &data_dir,
+            &runs_dir.join(Backend::Flex.name()),
+            epochs,
+        )?),
+        false => None,
+    };
+    let burn = time_burn(
+        backend.name(),
+        adapter,
+        &device,
+        &data_dir,
+        &runs_dir,
+        epochs,
+    )?;
     let python = args
         .python
         .clone()
@@ -577,7 +596,7 @@ fn bench(cli: &Cli, args: &BenchArgs) -> Result<(), Failure> {
             .map_err(|why| eprintln!("PyTorch reference skipped: {why}"))
             .ok()
     });
-    let report = BenchReport::new(burn, pytorch);
+    let report = BenchReport::new(burn, flex, pytorch);
     let json = serde_json::to_string_pretty(&report).expect("a report serialises");
     let write = |path: &Path, result: std::io::Result<()>| {
         result.map_err(|e| Failure::Run(format!("cannot write {}: {e}", path.display())))
