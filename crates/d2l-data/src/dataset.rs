@@ -12,12 +12,12 @@
 //! [`Table::dataset`] for rows of features and regression targets (the house prices).
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-
-use crate::transfer::{is_accelerator, upload};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use std::sync::Arc;
+
+use crate::transfer::{is_accelerator, upload};
 
 /// The targets of a dataset, indexed along their first dimension: class indices
 /// (`Tensor<1, Int>`) or regression targets (`Tensor<2>`).
@@ -147,7 +147,7 @@ pub struct TensorDataset<T> {
 enum Features {
     Tensor(Tensor<2>),
     Bytes(ByteRows),
-    Packed(PackedRows),
+    Packed(Box<PackedRows>),
 }
 
 /// Rows of `width` bytes on the host, made into `[rows, width]` float tensors on `device`.
@@ -297,7 +297,9 @@ impl<T: Targets> TensorDataset<T> {
                 divisor,
                 device: device.clone(),
             }),
-            Placement::Device => Features::Packed(PackedRows::new(&bytes, width, divisor, device)),
+            Placement::Device => {
+                Features::Packed(Box::new(PackedRows::new(&bytes, width, divisor, device)))
+            }
         };
         Self { features, targets }
     }

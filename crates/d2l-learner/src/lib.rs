@@ -3,8 +3,10 @@
 //! One loop ([`Learner::fit`], d2l's `train_ch3`) trains any [`Model`] with any [`Loss`] and
 //! [`Metric`], updating parameters either by hand ([`Updater::Sgd`], d2l's `sgd`) or with a Burn
 //! optimizer ([`Updater::Optimizer`]). Data are `d2l-data`'s [`TensorDataset`]s: a split kept
-//! as tensors on the device (or its pixels as bytes on the host), batched by gather, the next
-//! batches gathered on a second thread while one trains.
+//! as tensors on the device (or its pixels as bytes, on the host for a CPU backend, resident on
+//! an accelerator), batched by gather; on a CPU backend the next batches are gathered on a
+//! second thread while one trains, on an accelerator they are taken on the device. An epoch's
+//! sums stay on the device until one read at its end.
 //! Each epoch is evaluated in validation mode; [`Learner::fit_into`] writes it to a [`RunDir`]
 //! as metrics, curves and a [`checkpoint`] from which an interrupted run resumes exactly
 //! (Ctrl-C through [`interrupt_flag`]), then saves the weights. A non-finite loss stops

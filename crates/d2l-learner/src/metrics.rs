@@ -1,8 +1,8 @@
 //! Metrics computed on the device, batch by batch, and combined once per pass.
 //!
 //! This is d2l's `Accumulator` made device-friendly: each batch contributes sums (of losses, of
-//! correct predictions, ...) that stay on the device; they are read back once, at the end of a
-//! pass, and divided by the number of examples there.
+//! correct predictions, ...) that are added up on the device; the totals are read back once,
+//! at the end of a pass, and divided by the number of examples there.
 
 use burn::tensor::{Device, Int, Tensor};
 use d2l_data::transfer::read;
