@@ -100,37 +100,24 @@ fn fit(
             .unwrap()
             .1
     }
-    let data = (train, test);
     init_on.seed(config.learner.seed);
+    // The networks are of four types: one generic call each.
+    macro_rules! fit_on_device {
+        ($model:expr) => {
+            run(
+                config,
+                epochs,
+                moved($model, device),
+                (train, test),
+                observer,
+            )
+        };
+    }
     match &config.net {
-        Net::SoftmaxScratch(c) => run(
-            config,
-            epochs,
-            moved(c.init_scratch(init_on), device),
-            data,
-            observer,
-        ),
-        Net::Softmax(c) => run(
-            config,
-            epochs,
-            moved(c.init(init_on), device),
-            data,
-            observer,
-        ),
-        Net::MlpScratch(c) => run(
-            config,
-            epochs,
-            moved(c.init_scratch(init_on), device),
-            data,
-            observer,
-        ),
-        Net::Mlp(c) => run(
-            config,
-            epochs,
-            moved(c.init(init_on), device),
-            data,
-            observer,
-        ),
+        Net::SoftmaxScratch(c) => fit_on_device!(c.init_scratch(init_on)),
+        Net::Softmax(c) => fit_on_device!(c.init(init_on)),
+        Net::MlpScratch(c) => fit_on_device!(c.init_scratch(init_on)),
+        Net::Mlp(c) => fit_on_device!(c.init(init_on)),
     }
 }
 
