@@ -176,15 +176,22 @@ impl BenchReport {
             dropout: f.dropout_epoch_seconds,
             dropout_scratch: f.dropout_scratch_epoch_seconds,
         };
-        let (here, there) = (epochs(&burn.figures), epochs(&baseline.figures));
-        let throughput = (0..4)
+        let [here, first, gflops, there, flex_gflops] = [
+            epochs(&burn.figures),
+            burn.first_epoch_seconds,
+            burn.gflops,
+            epochs(&baseline.figures),
+            baseline.gflops,
+        ]
+        .map(|per| per.named());
+        let throughput = (0..here.len())
             .map(|i| Throughput {
-                model: here.named()[i].0.to_string(),
-                first_epoch_seconds: burn.first_epoch_seconds.named()[i].1,
-                epoch_seconds: here.named()[i].1,
-                gflops: burn.gflops.named()[i].1,
-                flex_epoch_seconds: there.named()[i].1,
-                flex_gflops: baseline.gflops.named()[i].1,
+                model: here[i].0.to_string(),
+                first_epoch_seconds: first[i].1,
+                epoch_seconds: here[i].1,
+                gflops: gflops[i].1,
+                flex_epoch_seconds: there[i].1,
+                flex_gflops: flex_gflops[i].1,
             })
             .collect();
         Self {
