@@ -265,6 +265,7 @@ pub fn time_burn(
         data_dir,
         runs_dir,
         epochs: epochs.max(1),
+        wait_each_step: adapter.as_ref().is_some_and(Adapter::is_software),
     };
     let softmax = timer.classifier::<Softmax>(&data)?;
     let mlp = timer.classifier::<Mlp>(&data)?;
@@ -279,7 +280,7 @@ pub fn time_burn(
 
     let house = HouseConfig::new();
     let prepared = HouseData::prepare(&house, &KaggleHouse::load(data_dir)?)?;
-    let report = prepared.k_fold(&house, device, &timer.run_dir("house")?, false)?;
+    let report = prepared.k_fold(&house, &timer.run(&timer.run_dir("house")?))?;
     Ok(BurnFigures {
         backend: backend.to_string(),
         adapter,
@@ -309,9 +310,22 @@ struct Timer<'a> {
     data_dir: &'a Path,
     runs_dir: &'a Path,
     epochs: usize,
+    /// As a run on the same adapter does ([`Run::wait_each_step`]).
+    wait_each_step: bool,
 }
 
 impl Timer<'_> {
+    /// A quiet run into `dir`.
+    fn run<'a>(&'a self, dir: &'a RunDir) -> Run<'a> {
+        Run {
+            device: self.device,
+            dir,
+            data_dir: self.data_dir,
+            progress: false,
+            wait_each_step: self.wait_each_step,
+        }
+    }
+
     fn run_dir(&self, name: &str) -> Result<RunDir, Error> {
         Ok(RunDir::create(self.runs_dir, &format!("bench-{name}"))?)
     }
@@ -322,13 +336,7 @@ impl Timer<'_> {
         config.learner.epochs = self.epochs;
         self.device.seed(config.learner.seed);
         let dir = self.run_dir(C::NAME)?;
-        let run = Run {
-            device: self.device,
-            dir: &dir,
-            data_dir: self.data_dir,
-            progress: false,
-        };
-        let history = train(&config, data, &run)?;
+        let history = train(&config, data, &self.run(&dir))?;
         let mut seconds: Vec<f64> = history.iter().map(|r: &EpochRecord| r.seconds).collect();
         let first_seconds = seconds[0];
         // The steady state: the epochs after the first, when there are any.

@@ -168,6 +168,7 @@ impl Env {
             dir,
             data_dir: &self.data_dir,
             progress: self.progress,
+            wait_each_step: self.adapter.as_ref().is_some_and(Adapter::is_software),
         }
     }
 }
@@ -183,6 +184,12 @@ pub struct Run<'a> {
     pub data_dir: &'a Path,
     /// Show progress on stderr.
     pub progress: bool,
+    /// Wait for the device after each training step
+    /// ([`Learner::wait_each_step`](d2l_learner::Learner::wait_each_step)): set for a software
+    /// adapter, which computes on the host's own cores. The trainings on the experiments'
+    /// datasets follow it (Fashion-MNIST, weight decay, house prices); the symmetry
+    /// demonstration of `numerical-stability` (64 examples) does not wait.
+    pub wait_each_step: bool,
 }
 
 /// Where a run came from, saved in `config.json` beside the configuration.
@@ -425,5 +432,30 @@ fn config_error(path: &Path) -> impl Fn(String) -> Error + '_ {
     move |message| Error::Config {
         path: path.to_path_buf(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adapter(kind: &str) -> Adapter {
+        Adapter {
+            name: format!("a {kind} adapter"),
+            kind: kind.to_string(),
+            driver: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_run_waits_for_each_step_on_a_software_adapter_only() {
+        let runs = tempfile::tempdir().unwrap();
+        let dir = RunDir::create(runs.path(), "run").unwrap();
+        let mut env = Env::new("flex", Device::flex());
+        assert!(!env.run(&dir).wait_each_step, "a CPU backend");
+        for (kind, waits) in [("cpu", true), ("discrete", false), ("integrated", false)] {
+            env.adapter = Some(adapter(kind));
+            assert_eq!(env.run(&dir).wait_each_step, waits, "{kind}");
+        }
     }
 }

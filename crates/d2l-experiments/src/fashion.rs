@@ -333,6 +333,7 @@ impl Trainer<'_> {
         let learner = self.config.learner.clone();
         let (model, history) = Learner::new(learner, loss, &Accuracy, self.config.optimizer.init())
             .progress(self.run.progress)
+            .wait_each_step(self.run.wait_each_step)
             .fit_into(self.run.dir, "", Scale::Linear, model, train, Some(test))?;
         let shown = self.test.head(PREDICTION_GRID_IMAGES);
         let predicted = predict(&model, &shown, self.run.device)?;

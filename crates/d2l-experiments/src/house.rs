@@ -323,7 +323,7 @@ impl Experiment for House {
             .expect("a preprocessor serialises");
         run.dir
             .write_file("preprocessor.json", preprocessor.as_bytes())?;
-        let k_fold = prepared.k_fold(config, run.device, run.dir, run.progress)?;
+        let k_fold = prepared.k_fold(config, run)?;
         if run.progress {
             eprintln!(
                 "{}-fold validation: avg train log rmse {:.6}, avg valid log rmse {:.6}",
@@ -332,7 +332,7 @@ impl Experiment for House {
                 k_fold.valid()
             );
         }
-        let (prices, last) = prepared.final_model(config, run.device, run.dir, run.progress)?;
+        let (prices, last) = prepared.final_model(config, run)?;
         let submission = submission_csv(&data.test, &prices)?;
         run.dir
             .write_file("submission.csv", submission.as_bytes())?;
@@ -411,6 +411,7 @@ struct Trainer<'a> {
     width: usize,
     mean_target: f64,
     progress: bool,
+    wait_each_step: bool,
 }
 
 /// A trained model's history and, when asked for, its predicted prices.
@@ -473,6 +474,7 @@ impl Trainer<'_> {
         .evaluate_train(true)
         .evaluate_in_training_mode(config.eval_mode == EvalMode::Train)
         .progress(self.progress)
+        .wait_each_step(self.wait_each_step)
         .fit_into(
             fit.run_dir,
             fit.prefix,
@@ -633,30 +635,21 @@ impl HouseData {
         })
     }
 
-    fn trainer<'a>(
-        &self,
-        config: &'a HouseConfig,
-        device: &'a Device,
-        progress: bool,
-    ) -> Trainer<'a> {
+    fn trainer<'a>(&self, config: &'a HouseConfig, run: &Run<'a>) -> Trainer<'a> {
         Trainer {
             config,
-            device,
+            device: run.device,
             width: self.table.width(),
             mean_target: self.mean_target,
-            progress,
+            progress: run.progress,
+            wait_each_step: run.wait_each_step,
         }
     }
 
     /// d2l's `k_fold`: a fresh model per fold, trained on the other folds and validated on
-    /// this one, each into `run_dir` as `fold-<i>-*`.
-    pub(crate) fn k_fold(
-        &self,
-        config: &HouseConfig,
-        device: &Device,
-        run_dir: &RunDir,
-        progress: bool,
-    ) -> Result<KFoldReport, Error> {
+    /// this one, each into the run's folder as `fold-<i>-*`.
+    pub(crate) fn k_fold(&self, config: &HouseConfig, run: &Run<'_>) -> Result<KFoldReport, Error> {
+        let (device, run_dir) = (run.device, run.dir);
         let n = self.table.len();
         if config.k > n {
             return Err(Error::Option(format!(
@@ -664,7 +657,7 @@ impl HouseData {
                 config.k
             )));
         }
-        let trainer = self.trainer(config, device, progress);
+        let trainer = self.trainer(config, run);
         let mut report = KFoldReport::default();
         for i in 0..config.k {
             let (train_rows, valid_rows) = k_fold_rows(n, config.k, i);
@@ -677,7 +670,7 @@ impl HouseData {
                 train: last.train_metric,
                 valid: last.test_metric.unwrap_or(f64::NAN),
             };
-            if progress {
+            if run.progress {
                 eprintln!(
                     "fold {}: train log rmse {:.6}, valid log rmse {:.6}",
                     i + 1,
@@ -691,15 +684,14 @@ impl HouseData {
         Ok(report)
     }
 
-    /// Trains the final model on every training row (metrics, curves and weights of
-    /// `run_dir`) and predicts the test prices.
+    /// Trains the final model on every training row (metrics, curves and weights of the run's
+    /// folder) and predicts the test prices.
     pub(crate) fn final_model(
         &self,
         config: &HouseConfig,
-        device: &Device,
-        run_dir: &RunDir,
-        progress: bool,
+        run: &Run<'_>,
     ) -> Result<(Vec<f64>, EpochRecord), Error> {
+        let device = run.device;
         let train = self.table.all(device);
         let width = self.table.width();
         let rows = self.test_features.len() / width.max(1);
@@ -708,8 +700,8 @@ impl HouseData {
             device,
         );
         let (history, predictions) =
-            self.trainer(config, device, progress)
-                .fit((run_dir, ""), &train, None, Some(test))?;
+            self.trainer(config, run)
+                .fit((run.dir, ""), &train, None, Some(test))?;
         let last = history.last().expect("at least one epoch").clone();
         Ok((predictions.expect("predictions were asked for"), last))
     }

@@ -244,6 +244,7 @@ impl Fit<'_> {
         )
         .evaluate_train(true)
         .progress(false)
+        .wait_each_step(self.run.wait_each_step)
         .fit_into(
             self.run.dir,
             &self.prefix,
