@@ -8,17 +8,24 @@ use std::time::Instant;
 
 const HELP: &str = "\
 cargo xtask device-check [--epochs N] [--allow-software]
+cargo xtask device-check --pack DIR
 
 On a machine with a GPU: builds the test build (release, all features), runs the wgpu tests
-(gpu_loop, wgpu_smoke, parity), then `d2l --backend wgpu --require-gpu bench --epochs N`
+(gpu_loop, wgpu_smoke, parity, kernel_counts), then `d2l --backend wgpu --require-gpu bench --epochs N`
 (default 3; flex timed beside it), and writes target/device-check/device-check.json: the
 commit, the tests' outcome and time, and the bench's report (the adapter named in it). Fails
 when a test or the bench fails; the JSON is written either way. --allow-software accepts a
 software adapter (lavapipe), to try the check on a machine without a GPU.
+
+With --pack DIR: builds the same binary here and writes DIR, which runs the check on a GPU
+machine that has no Rust: DIR/run.sh [--allow-software] writes DIR/out/device-check.json (the
+kernels per step, the mlp's first epoch cold and warm, the wgpu bench with flex beside it,
+and PyTorch on CUDA when it imports). DIR holds the stripped d2l (xz), the data, the PyTorch
+scripts and run.sh of bench/gpu/, and stays under 60 MB.
 ";
 
 /// The wgpu tests of the `d2l` crate that the check runs.
-pub const TESTS: [&str; 3] = ["gpu_loop", "wgpu_smoke", "parity"];
+pub const TESTS: [&str; 4] = ["gpu_loop", "wgpu_smoke", "parity", "kernel_counts"];
 
 /// The check's options.
 #[derive(Debug, PartialEq)]
@@ -27,6 +34,8 @@ pub struct Options {
     pub epochs: u16,
     /// Whether a software adapter is accepted.
     pub allow_software: bool,
+    /// Where to write a pack instead of running the check.
+    pub pack: Option<std::path::PathBuf>,
 }
 
 /// Parses the task's arguments.
@@ -34,12 +43,17 @@ pub fn options(args: &[String]) -> Result<Option<Options>, String> {
     let mut options = Options {
         epochs: 3,
         allow_software: false,
+        pack: None,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "--allow-software" => options.allow_software = true,
+            "--pack" => {
+                let dir = args.next().ok_or("--pack needs a folder")?;
+                options.pack = Some(dir.into());
+            }
             "--epochs" => {
                 options.epochs = args
                     .next()
@@ -93,6 +107,9 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         print!("{HELP}");
         return Ok(());
     };
+    if let Some(dir) = &options.pack {
+        return crate::device_pack::pack(dir);
+    }
     let dir = project_root().join("target/device-check");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let bench_out = dir.join("bench.json");
@@ -137,7 +154,7 @@ fn timed(args: Vec<String>) -> Outcome {
 }
 
 /// The commit checked out, or "unknown" without git.
-fn commit() -> String {
+pub fn commit() -> String {
     std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .current_dir(project_root())
@@ -196,7 +213,7 @@ mod tests {
         assert_eq!(
             test_args().join(" "),
             "test --all-features --release --package d2l --test gpu_loop --test wgpu_smoke \
-             --test parity"
+             --test parity --test kernel_counts"
         );
         let two = options(&strings("--epochs 2")).unwrap().unwrap();
         let bench = bench_args(&two, Path::new("out.json")).join(" ");
@@ -207,6 +224,9 @@ mod tests {
         );
         let software = options(&strings("--allow-software")).unwrap().unwrap();
         assert_eq!(software.epochs, 3);
+        let pack = options(&strings("--pack /tmp/p")).unwrap().unwrap();
+        assert_eq!(pack.pack, Some("/tmp/p".into()));
+        assert!(options(&strings("--pack")).is_err());
         assert!(!bench_args(&software, Path::new("o")).contains(&"--require-gpu".to_string()));
         assert!(options(&strings("--epochs 0")).is_err());
         assert!(options(&strings("--gpu")).unwrap_err().contains("'--gpu'"));

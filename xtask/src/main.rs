@@ -5,6 +5,7 @@
 
 mod bench;
 mod device_check;
+mod device_pack;
 mod lint;
 mod verb;
 
@@ -22,13 +23,17 @@ Tasks:
   device-check [--epochs N] [--allow-software]
          on a machine with a GPU: the wgpu tests and the wgpu bench in one run, one JSON
          (target/device-check/device-check.json)
+  device-check --pack DIR
+         the same check for a GPU machine without Rust: the d2l binary, the data, PyTorch's
+         scripts and DIR/run.sh, under 60 MB
   <verb> [--backend flex|ndarray|wgpu] [ARGS...]
          any verb of the d2l binary, built in release mode with that backend:
          train [EXPERIMENT] [OPTIONS] trains an experiment (default: softmax);
          `cargo xtask train --help` lists the experiments, `train <experiment> --help` its options;
          train --resume RUN_DIR [--epochs N] continues a run from its last checkpoint;
          evaluate RUN_DIR, predict RUN_DIR --input FILE, runs, compare RUN_DIR RUN_DIR...;
-         sweep EXPERIMENT [--file F] [--jobs N] [GRID] trains and ranks many trials
+         sweep EXPERIMENT [--file F] [--jobs N] [GRID] trains and ranks many trials;
+         kernels [--recipes R,..] (--backend wgpu) counts the kernels per training step
 ";
 
 /// The command that runs the test suite: every backend in one feature set, release profile

@@ -3,9 +3,10 @@
 //!
 //! A split's features are one tensor on the device, or bytes (pixels): on the host for a CPU
 //! backend, each batch turned into floats as it is gathered, and resident on an accelerator,
-//! packed four to a 32-bit word, each batch unpacked there. Its targets are a tensor on the
-//! device. A batch is a `select` (shuffled) or a `narrow` (in order): no per-example work in
-//! the hot loop, and on an accelerator no upload but one permutation per pass.
+//! packed two to a 32-bit float, each batch unpacked there. Its targets are a tensor on the
+//! device. A batch is a `narrow` of the split, put in the pass's order once when shuffled
+//! (features on the host are gathered batch by batch): no per-example work in the hot loop,
+//! and on an accelerator no upload but one permutation per pass.
 //!
 //! The adapters from this crate's data: [`Split::dataset`](crate::Split::dataset) and
 //! [`FashionMnist::datasets`](crate::FashionMnist::datasets) for Fashion-MNIST,
@@ -135,8 +136,9 @@ impl Table {
 /// ([`from_bytes`](Self::from_bytes)): on the host for a CPU backend, where a batch of bytes is
 /// gathered and divided into floats, then sent to the device, so that the split never exists in
 /// full as floats (a quarter of the memory, nothing to convert when loading); resident on an
-/// accelerator, packed four to a word (a quarter of the memory again, and under the buffer
-/// limits of software Vulkan), where a batch is selected and unpacked by the device.
+/// accelerator, packed two to a 32-bit float (half the memory of floats, and under the buffer
+/// limits of software Vulkan), where a pass is put in its shuffled order once and each batch
+/// unpacked by the device.
 #[derive(Debug, Clone)]
 pub struct TensorDataset<T> {
     features: Features,
@@ -177,58 +179,60 @@ impl ByteRows {
     }
 }
 
-/// Rows of `width` bytes resident on a device, four bytes to a 32-bit integer (little-endian,
-/// rows padded to a multiple of four), unpacked into floats by the device batch by batch.
+/// Rows of `width` bytes resident on a device, two bytes to a 32-bit float (`lo + 256 hi`, an
+/// integer below 2^16, which a float holds exactly; rows padded to an even width), unpacked
+/// into floats by the device batch by batch.
 ///
-/// Bytes are not a type every device computes with (software Vulkan has no 8-bit integers),
-/// 32-bit integers are; a split of floats would be four times the size (Fashion-MNIST's
-/// training images: 188 MB, over software Vulkan's 128 MiB limit on one buffer).
+/// Bytes are not a type every device computes with (software Vulkan has no 8-bit integers);
+/// a split of floats, one per byte, would be twice the size (Fashion-MNIST's training images:
+/// 188 MB, over software Vulkan's 128 MiB limit on one buffer; packed, 94 MB). Floats rather
+/// than integers because the unpacking is then float arithmetic throughout, which Burn fuses
+/// into one kernel with the division: four bytes to an integer took three kernels per batch
+/// (shifts and masks, a cast to float, the division) on wgpu.
 #[derive(Debug, Clone)]
 struct PackedRows {
-    /// `[rows, width.div_ceil(4)]`.
-    words: Tensor<2, Int>,
-    /// `[1, 1, 4]`: 0, 8, 16, 24, the shift of each byte of a word.
-    shifts: Tensor<3, Int>,
+    /// `[rows, width.div_ceil(2)]`.
+    words: Tensor<2>,
+    /// `[1, 1, 2]`: 1 and 1/256, the scale that brings each byte of a word to its units.
+    scales: Tensor<3>,
     width: usize,
     divisor: f32,
 }
 
 impl PackedRows {
     fn new(bytes: &[u8], width: usize, divisor: f32, device: &Device) -> Self {
-        let words_per_row = width.div_ceil(4);
+        let words_per_row = width.div_ceil(2);
         let mut words = Vec::with_capacity(bytes.len() / width * words_per_row);
         for row in bytes.chunks_exact(width) {
-            let mut word = [0u8; 4];
-            for chunk in row.chunks(4) {
-                word[..chunk.len()].copy_from_slice(chunk);
-                word[chunk.len()..].fill(0);
-                words.push(i32::from_le_bytes(word));
+            for pair in row.chunks(2) {
+                let high = pair.get(1).copied().unwrap_or(0);
+                words.push(f32::from(pair[0]) + 256.0 * f32::from(high));
             }
         }
         let rows = words.len() / words_per_row;
-        let shifts: Tensor<1, Int> = upload(TensorData::new(vec![0i32, 8, 16, 24], [4]), device);
+        let scales: Tensor<1> = upload(TensorData::new(vec![1.0f32, 1.0 / 256.0], [2]), device);
         Self {
             words: upload(TensorData::new(words, [rows, words_per_row]), device),
-            shifts: shifts.reshape([1, 1, 4]),
+            scales: scales.reshape([1, 1, 2]),
             width,
             divisor,
         }
     }
 
     /// The floats of packed rows `[rows, words]`: `[rows, width]`, each byte divided by the
-    /// divisor.
-    fn unpack(&self, words: Tensor<2, Int>) -> Tensor<2> {
+    /// divisor. Every step is exact (scaling by a power of two, whole parts of numbers below
+    /// 2^16), so a byte `b` becomes the very float `b as f32 / divisor` of the host path.
+    fn unpack(&self, words: Tensor<2>) -> Tensor<2> {
         let [rows, per_row] = words.dims();
-        let bytes = words
-            .unsqueeze_dim::<3>(2)
-            .bitwise_right_shift(self.shifts.clone())
-            .bitwise_and_scalar(255)
-            .reshape([rows, per_row * 4]);
-        let bytes = match per_row * 4 == self.width {
-            true => bytes,
-            false => bytes.narrow(1, 0, self.width),
-        };
-        bytes.float() / self.divisor
+        // [word, word / 256]: their whole parts modulo 256 are the low and the high byte.
+        let scaled = words.unsqueeze_dim::<3>(2) * self.scales.clone();
+        let whole = scaled.clone() - scaled.remainder_scalar(1.0);
+        // Divided before the reshape, which would end the fused kernel.
+        let values = (whole.remainder_scalar(256.0) / self.divisor).reshape([rows, per_row * 2]);
+        match per_row * 2 == self.width {
+            true => values,
+            false => values.narrow(1, 0, self.width),
+        }
     }
 }
 
@@ -356,17 +360,29 @@ impl<T: Targets> TensorDataset<T> {
         let n = order.len();
         let permutation: Tensor<1, Int> =
             upload(TensorData::new(order.clone(), [n]), &self.device());
+        // Features on the device are put in the pass's order once (one gather per pass, not one
+        // per batch: each launch costs a GPU as much host time as a small kernel's work), and
+        // each batch is a `narrow` of them; bytes on the host are gathered batch by batch.
+        let features = match &self.features {
+            Features::Tensor(inputs) => {
+                Features::Tensor(inputs.clone().select(0, permutation.clone()))
+            }
+            Features::Bytes(rows) => Features::Bytes(rows.clone()),
+            Features::Packed(rows) => Features::Packed(Box::new(PackedRows {
+                words: rows.words.clone().select(0, permutation.clone()),
+                ..(**rows).clone()
+            })),
+        };
+        let targets = self.targets.select(permutation);
         (0..n).step_by(batch_size).map(move |start| {
             let length = batch_size.min(n - start);
-            let index = permutation.clone().narrow(0, start, length);
-            let inputs = match &self.features {
-                Features::Tensor(inputs) => inputs.clone().select(0, index.clone()),
+            let inputs = match &features {
                 Features::Bytes(rows) => {
                     rows.tensor(order[start..start + length].iter().map(|&i| i as usize))
                 }
-                Features::Packed(rows) => rows.unpack(rows.words.clone().select(0, index.clone())),
+                resident => resident.rows(start, length),
             };
-            (inputs, self.targets.select(index))
+            (inputs, targets.narrow(start, length))
         })
     }
 
@@ -384,7 +400,14 @@ impl<T: Targets> TensorDataset<T> {
 
     /// `length` consecutive rows from `start`.
     fn rows(&self, start: usize, length: usize) -> Tensor<2> {
-        match &self.features {
+        self.features.rows(start, length)
+    }
+}
+
+impl Features {
+    /// `length` consecutive rows from `start`, as floats on the device.
+    fn rows(&self, start: usize, length: usize) -> Tensor<2> {
+        match self {
             Features::Tensor(inputs) => inputs.clone().narrow(0, start, length),
             Features::Bytes(rows) => rows.tensor(start..start + length),
             Features::Packed(rows) => rows.unpack(rows.words.clone().narrow(0, start, length)),
@@ -450,13 +473,13 @@ mod tests {
         TensorDataset::from_bytes_in(placement, Arc::new(values), 1, 1.0, targets, &device)
     }
 
-    /// Resident bytes are packed four to a word, rows padded: rows of 1, 4 and 5 bytes with
-    /// bytes above 127 (the sign bit of a packed word) come back as on the host.
+    /// Resident bytes are packed two to a float, rows padded: rows of 1, 4 and 5 bytes, every
+    /// byte value among them, come back as on the host, bit for bit.
     #[test]
     fn resident_bytes_unpack_to_the_host_paths_batches() {
         let device = Device::flex();
         for width in [1usize, 4, 5] {
-            let n = 7;
+            let n = 256 / width + 1;
             let values: Vec<u8> = (0..n * width).map(|i| (i * 37 % 256) as u8).collect();
             let made = |placement| {
                 let targets = Tensor::<1, Int>::from_data(

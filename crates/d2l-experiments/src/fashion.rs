@@ -112,6 +112,23 @@ pub trait Classifier: 'static {
     fn book() -> ClassifierConfig;
 }
 
+/// Every Fashion-MNIST classifier of the book, by name, with its book recipe, in the book's
+/// order.
+pub fn book_classifiers() -> [(&'static str, ClassifierConfig); 6] {
+    use crate::{dropout, dropout_scratch, mlp, mlp_scratch, softmax, softmax_scratch};
+    fn book<C: Classifier>() -> (&'static str, ClassifierConfig) {
+        (<C as Classifier>::NAME, C::book())
+    }
+    [
+        book::<softmax_scratch::SoftmaxScratch>(),
+        book::<softmax::Softmax>(),
+        book::<mlp_scratch::MlpScratch>(),
+        book::<mlp::Mlp>(),
+        book::<dropout_scratch::DropoutScratch>(),
+        book::<dropout::Dropout>(),
+    ]
+}
+
 /// The options of a classifier.
 #[derive(Args, Debug, Clone, Default, PartialEq)]
 pub struct ClassifierArgs {
@@ -191,7 +208,7 @@ impl<C: Classifier> Experiment for C {
         let trained = Trained::load(config, run)?;
         let data = FashionMnist::load(run.data_dir)?;
         let test = data.test.dataset(run.device);
-        let batch_size = evaluation_batch_size(config.learner.batch_size);
+        let batch_size = evaluation_batch_size(config.learner.batch_size, run.device);
         let accuracy = evaluate_with(&|x| trained.forward(x), &test, &Accuracy, batch_size)?;
         Ok(vec![("test_acc", accuracy)])
     }

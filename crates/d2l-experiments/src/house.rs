@@ -347,7 +347,7 @@ impl Experiment for House {
     fn evaluate(config: &HouseConfig, run: &Run<'_>) -> Result<Vec<(&'static str, f64)>, Error> {
         let prepared = HouseData::prepare(config, &KaggleHouse::load(run.data_dir)?)?;
         let trained = TrainedHouse::load(config, prepared.table.width(), run)?;
-        let batch_size = evaluation_batch_size(config.learner.batch_size);
+        let batch_size = evaluation_batch_size(config.learner.batch_size, run.device);
         let train = prepared.table.all(run.device);
         let rmse = evaluate_with(&|x| trained.forward(x), &train, config.metric(), batch_size)?;
         Ok(vec![("final_train_log_rmse", rmse)])

@@ -41,6 +41,7 @@ pub mod bench;
 mod error;
 mod experiment;
 pub mod fashion;
+pub mod kernels;
 mod registry;
 pub mod runs;
 pub mod sweep;

@@ -8,6 +8,7 @@ use d2l_models::Model;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::checkpoint::Checkpoints;
@@ -143,8 +144,15 @@ pub struct Learner<'a, T> {
     wait_each_step: bool,
 }
 
-/// The least batch size of evaluation passes ([`evaluation_batch_size`]).
+/// The least batch size of evaluation passes on a CPU backend ([`evaluation_batch_size`]).
 const EVAL_BATCH: usize = 2048;
+
+/// The least batch size of evaluation passes on an accelerator ([`evaluation_batch_size`]).
+const ACCELERATOR_EVAL_BATCH: usize = 16_384;
+
+/// Whether no epoch has started on an accelerator in this process yet (its kernels are compiled
+/// as they are first launched).
+static FIRST_ACCELERATOR_EPOCH: AtomicBool = AtomicBool::new(true);
 
 /// How many training batches are gathered ahead of the one being trained.
 const PREFETCH: usize = 2;
@@ -310,7 +318,7 @@ impl<'a, T: Targets> Learner<'a, T> {
                 device.seed(epoch_seed(config.seed, epoch));
             }
             let start = Instant::now();
-            let bar = self.progress_bar(epoch, batches);
+            let bar = self.progress_bar(epoch, batches, is_accelerator(&device));
             let shuffled = train.shuffled_batches(config.batch_size, &mut rng);
             // An accelerator takes its batches from resident data, on this thread (another
             // thread's work would flush this one's stream every batch); a CPU backend gathers
@@ -324,7 +332,7 @@ impl<'a, T: Targets> Learner<'a, T> {
             model = trained;
             bar.finish_and_clear();
             let n = train.len();
-            let eval_batch = evaluation_batch_size(config.batch_size);
+            let eval_batch = evaluation_batch_size(config.batch_size, &device);
             let valid = model.valid();
             let training_mode = |inputs: Tensor<2>| model.forward(inputs.autodiff()).inner();
             let forward: &dyn Fn(Tensor<2>) -> Tensor<2> = match self.evaluate_in_training_mode {
@@ -393,17 +401,17 @@ impl<'a, T: Targets> Learner<'a, T> {
         device: &Device,
         bar: &ProgressBar,
     ) -> Result<(M, BatchSums, Option<BatchSums>), TrainError> {
-        let mut loss_sums = BatchSums::new();
+        let mut loss_sums = BatchSums::new(device);
         // The running metric, unless it is measured after the epoch instead.
-        let mut metric_sums = (!self.evaluate_train).then(BatchSums::new);
+        let mut metric_sums = (!self.evaluate_train).then(|| BatchSums::new(device));
         for (inputs, targets) in batches {
             let targets = targets.autodiff();
             let output = model.forward(inputs.autodiff());
             let losses = self.loss.forward(output.clone(), targets.clone());
             if let Some(sums) = &mut metric_sums {
-                sums.push([self.metric.batch_sum(output.detach(), targets)]);
+                sums.push([self.metric.terms(output.detach(), targets)]);
             }
-            loss_sums.push([losses.clone().detach().sum()]);
+            loss_sums.push([losses.clone()]);
             let objective = match model.penalty() {
                 Some(penalty) => losses + penalty,
                 None => losses,
@@ -417,7 +425,10 @@ impl<'a, T: Targets> Learner<'a, T> {
         Ok((model, loss_sums, metric_sums))
     }
 
-    fn progress_bar(&self, epoch: usize, batches: usize) -> ProgressBar {
+    /// The epoch's progress bar; the first epoch of a process on an accelerator says that it
+    /// compiles the GPU's kernels (half a minute on a GPU, minutes on software Vulkan).
+    fn progress_bar(&self, epoch: usize, batches: usize, accelerator: bool) -> ProgressBar {
+        let compiling = accelerator && FIRST_ACCELERATOR_EPOCH.swap(false, Ordering::Relaxed);
         if !self.progress {
             return ProgressBar::hidden();
         }
@@ -427,7 +438,11 @@ impl<'a, T: Targets> Learner<'a, T> {
                 .expect("a valid template")
                 .progress_chars("=> "),
         );
-        bar.set_message(format!("{epoch}/{}", self.config.epochs));
+        let note = match compiling {
+            true => " (compiling GPU kernels: first epoch only)",
+            false => "",
+        };
+        bar.set_message(format!("{epoch}/{}{note}", self.config.epochs));
         bar
     }
 }
@@ -447,10 +462,16 @@ pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The batch size of an evaluation pass after training with batches of `batch_size`: at least
-/// 2048 rows per forward pass (the result is the same; fewer, larger products are faster).
-pub fn evaluation_batch_size(batch_size: usize) -> usize {
-    batch_size.max(EVAL_BATCH)
+/// The batch size of an evaluation pass on `device` after training with batches of
+/// `batch_size`: at least 2048 rows per forward pass on a CPU backend, and 16,384 on an
+/// accelerator ([`is_accelerator`]), where every batch costs the same handful of kernel
+/// launches whatever its size: Fashion-MNIST's test split is then one batch, not five. The
+/// metric is the same (a sum over examples); fewer, larger products are faster.
+pub fn evaluation_batch_size(batch_size: usize, device: &Device) -> usize {
+    match is_accelerator(device) {
+        true => batch_size.max(ACCELERATOR_EVAL_BATCH),
+        false => batch_size.max(EVAL_BATCH),
+    }
 }
 
 /// The metric of `model` over `data`, in order, in batches of `batch_size` (d2l's
@@ -486,9 +507,9 @@ fn metric_sum<T: Targets>(
     metric: &dyn Metric<T>,
     batch_size: usize,
 ) -> Tensor<1> {
-    let mut sums = BatchSums::new();
+    let mut sums = BatchSums::new(&data.device());
     for (inputs, targets) in data.batches(batch_size) {
-        sums.push([metric.batch_sum(forward(inputs), targets)]);
+        sums.push([metric.terms(forward(inputs), targets)]);
     }
     sums.totals(&data.device())
 }

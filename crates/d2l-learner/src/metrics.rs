@@ -5,7 +5,7 @@
 //! at the end of a pass, and divided by the number of examples there.
 
 use burn::tensor::{Device, Int, Tensor};
-use d2l_data::transfer::read;
+use d2l_data::transfer::{is_accelerator, read};
 
 use crate::Loss;
 use crate::learner::TrainError;
@@ -15,13 +15,24 @@ pub trait Metric<T> {
     /// Short name, used as a column name (`"acc"`, `"log_rmse"`).
     fn name(&self) -> &'static str;
 
+    /// The metric's per-example terms over one batch (their sum over a pass, given to
+    /// [`finish`](Self::finish), makes the metric).
+    ///
+    /// # Shapes
+    /// - output: `[batch, outputs]`
+    /// - targets: `[batch, ..]`
+    /// - result: `[batch]`
+    fn terms(&self, output: Tensor<2>, targets: T) -> Tensor<1>;
+
     /// The sum of the metric's per-example terms over one batch.
     ///
     /// # Shapes
     /// - output: `[batch, outputs]`
     /// - targets: `[batch, ..]`
     /// - result: `[1]`
-    fn batch_sum(&self, output: Tensor<2>, targets: T) -> Tensor<1>;
+    fn batch_sum(&self, output: Tensor<2>, targets: T) -> Tensor<1> {
+        self.terms(output, targets).sum()
+    }
 
     /// The metric of a pass from the sum of all its batches' terms over `n` examples.
     fn finish(&self, sum: f64, n: usize) -> f64;
@@ -37,8 +48,23 @@ impl Metric<Tensor<1, Int>> for Accuracy {
         "acc"
     }
 
-    fn batch_sum(&self, output: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-        correct(output, targets).float().sum()
+    /// 1 where the highest score is the target's, else 0.
+    ///
+    /// On an accelerator ([`is_accelerator`]) the target's score is compared with the row's
+    /// maximum in float arithmetic, `sign(z_t - max z) + 1`, which Burn fuses into one kernel
+    /// after the maximum: the arg-max, the comparison of integers and the cast to floats took
+    /// three more launches per batch on wgpu. The two differ only where the target ties for
+    /// the highest score with another class (counted correct here, and by the arg-max only
+    /// when the target comes first).
+    fn terms(&self, output: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+        match is_accelerator(&output.device()) {
+            true => {
+                let max = output.clone().max_dim(1);
+                let target = output.gather(1, targets.unsqueeze_dim(1));
+                ((target - max).sign() + 1.0).squeeze_dim(1)
+            }
+            false => output.argmax(1).squeeze_dim::<1>(1).equal(targets).float(),
+        }
     }
 
     fn finish(&self, sum: f64, n: usize) -> f64 {
@@ -59,9 +85,12 @@ impl Metric<Tensor<2>> for LogRmse {
     /// # Shapes
     /// - output: `[batch, 1]`, predicted prices
     /// - targets: `[batch, 1]`, true prices (positive)
-    /// - result: `[1]`, the sum of squared log differences
-    fn batch_sum(&self, output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-        (output.clamp_min(1.0).log() - targets.log()).square().sum()
+    /// - result: `[batch]`, the squared log differences
+    fn terms(&self, output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+        (output.clamp_min(1.0).log() - targets.log())
+            .square()
+            .sum_dim(1)
+            .squeeze_dim(1)
     }
 
     fn finish(&self, sum: f64, n: usize) -> f64 {
@@ -83,9 +112,12 @@ impl Metric<Tensor<2>> for LogTargetRmse {
     /// # Shapes
     /// - output: `[batch, 1]`, predicted log prices
     /// - targets: `[batch, 1]`, true log prices
-    /// - result: `[1]`, the sum of squared differences
-    fn batch_sum(&self, output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-        (output.clamp_min(0.0) - targets).square().sum()
+    /// - result: `[batch]`, the squared differences
+    fn terms(&self, output: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+        (output.clamp_min(0.0) - targets)
+            .square()
+            .sum_dim(1)
+            .squeeze_dim(1)
     }
 
     fn finish(&self, sum: f64, n: usize) -> f64 {
@@ -106,8 +138,8 @@ impl<T> Metric<T> for MeanLoss<'_, T> {
         self.name
     }
 
-    fn batch_sum(&self, output: Tensor<2>, targets: T) -> Tensor<1> {
-        self.loss.forward(output, targets).sum()
+    fn terms(&self, output: Tensor<2>, targets: T) -> Tensor<1> {
+        self.loss.forward(output, targets)
     }
 
     fn finish(&self, sum: f64, n: usize) -> f64 {
@@ -115,47 +147,61 @@ impl<T> Metric<T> for MeanLoss<'_, T> {
     }
 }
 
-/// The number of correct predictions in a batch.
-///
-/// # Shapes
-/// - output: `[batch, classes]`
-/// - targets: `[batch]`
-/// - result: `[batch]`, 1 where the arg-max is the target
-fn correct(output: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1, Int> {
-    output.argmax(1).squeeze_dim::<1>(1).equal(targets).int()
-}
-
 /// Sums collected per batch on the device: running totals, and each batch's own values.
 ///
-/// Each batch pushes a row of `K` scalars (for example the batch's loss sum and metric sum).
-/// [`totals`](BatchSums::totals) is their sum over the batches, computed on the device as the
-/// batches come (nothing to read back per batch, and nothing to combine at the end of a pass);
-/// [`read`](BatchSums::read) returns every batch's row, so that a non-finite total can be
+/// Each batch pushes a row of `K` per-example terms (for example the batch's losses and its
+/// metric's terms). [`totals`](BatchSums::totals) is their sum over every example of every
+/// batch, added up on the device as the batches come (nothing to read back per batch);
+/// [`read`](BatchSums::read) returns every batch's sums, so that a non-finite total can be
 /// traced to its batch.
-#[derive(Debug, Default)]
+///
+/// How they are added up depends on the device ([`new`](Self::new)): on a CPU backend each
+/// batch's terms are summed at once and the sums added up; on an accelerator the terms are
+/// added element by element into one running vector per batch size and summed once at the
+/// end: one launch per term and batch instead of three (a reduction, its output's fill and
+/// the addition), which a GPU pays for in host time.
+#[derive(Debug)]
 pub struct BatchSums {
-    totals: Vec<Tensor<1>>,
+    /// Whether terms are added up as vectors (an accelerator).
+    vectors: bool,
+    /// The running totals: one `[1]` sum per column, or, for vectors, one row of running
+    /// vectors per batch size.
+    totals: Vec<(usize, Vec<Tensor<1>>)>,
+    /// Each batch's row (its sums, or its terms for vectors), for [`read`](Self::read).
     batches: Vec<Tensor<1>>,
+    /// Columns per row.
+    k: usize,
 }
 
 impl BatchSums {
-    /// An empty collection.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty collection for terms on `device`.
+    pub fn new(device: &Device) -> Self {
+        Self {
+            vectors: is_accelerator(device),
+            totals: Vec::new(),
+            batches: Vec::new(),
+            k: 0,
+        }
     }
 
-    /// Records one batch's sums, detached from any autodiff graph.
+    /// Records one batch's per-example terms, detached from any autodiff graph.
     ///
     /// # Shapes
-    /// - each of `row`: `[1]`; every row has the same length
+    /// - each of `row`: `[batch]`; every row has the same length
     pub fn push<const K: usize>(&mut self, row: [Tensor<1>; K]) {
         let row = row.map(|value| value.detach().inner());
-        if self.totals.is_empty() {
-            self.totals = row.to_vec();
-        } else {
-            for (total, value) in self.totals.iter_mut().zip(&row) {
-                *total = total.clone() + value.clone();
+        self.k = K;
+        let (key, row) = match self.vectors {
+            true => (row[0].dims()[0], row.to_vec()),
+            false => (1, row.map(|terms| terms.sum()).to_vec()),
+        };
+        match self.totals.iter_mut().find(|(size, _)| *size == key) {
+            Some((_, totals)) => {
+                for (total, value) in totals.iter_mut().zip(&row) {
+                    *total = total.clone() + value.clone();
+                }
             }
+            None => self.totals.push((key, row.clone())),
         }
         self.batches.extend(row);
     }
@@ -165,10 +211,18 @@ impl BatchSums {
     /// # Shapes
     /// - `[K]`
     pub fn totals(&self, device: &Device) -> Tensor<1> {
-        match self.totals.is_empty() {
-            true => Tensor::zeros([1], device),
-            false => Tensor::cat(self.totals.clone(), 0),
+        if self.totals.is_empty() {
+            return Tensor::zeros([1], device);
         }
+        let column = |k: usize| {
+            let mut parts = self.totals.iter().map(|(_, totals)| match self.vectors {
+                true => totals[k].clone().sum(),
+                false => totals[k].clone(),
+            });
+            let first = parts.next().expect("one batch size at least");
+            parts.fold(first, |total, part| total + part)
+        };
+        Tensor::cat((0..self.k).map(column).collect(), 0)
     }
 
     /// The recorded sums, one row of `K` values per batch, read back in one transfer; an error
@@ -177,10 +231,13 @@ impl BatchSums {
         if self.batches.is_empty() {
             return Ok(Vec::new());
         }
-        let k = self.totals.len();
-        let values = read(Tensor::cat(self.batches, 0))?;
+        let sums = match self.vectors {
+            true => self.batches.into_iter().map(|terms| terms.sum()).collect(),
+            false => self.batches,
+        };
+        let values = read(Tensor::cat(sums, 0))?;
         Ok(values
-            .chunks_exact(k)
+            .chunks_exact(self.k)
             .map(|row| row.iter().map(|&v| f64::from(v)).collect())
             .collect())
     }
@@ -219,7 +276,7 @@ mod tests {
     #[test]
     fn batch_sums_total_on_the_device_and_read_back_one_row_per_batch() {
         let device = Device::flex();
-        let mut sums = BatchSums::new();
+        let mut sums = BatchSums::new(&device);
         let scalar = |v: f32| Tensor::<1>::from_data([v], &device);
         sums.push([scalar(1.0), scalar(2.0)]);
         sums.push([scalar(3.0), scalar(f32::NAN)]);
@@ -230,8 +287,11 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0], vec![1.0, 2.0]);
         assert!(rows[1][1].is_nan());
-        assert!(BatchSums::new().read().unwrap().is_empty());
-        assert_eq!(BatchSums::new().totals(&device).into_scalar::<f32>(), 0.0);
+        assert!(BatchSums::new(&device).read().unwrap().is_empty());
+        assert_eq!(
+            BatchSums::new(&device).totals(&device).into_scalar::<f32>(),
+            0.0
+        );
     }
 
     #[test]

@@ -53,7 +53,8 @@ impl Backend {
             .collect()
     }
 
-    /// The backend's default device (the first GPU wgpu finds, software Vulkan included).
+    /// The backend's default device (the first GPU wgpu finds, software Vulkan included). For
+    /// wgpu, the GPU runtime is configured first (`runtime::configure`).
     pub fn device(self) -> Result<Device, BackendError> {
         match self {
             #[cfg(feature = "flex")]
@@ -63,7 +64,12 @@ impl Backend {
             #[allow(deprecated)]
             Backend::NdArray => Ok(Device::ndarray()),
             #[cfg(feature = "wgpu")]
-            Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            Backend::Wgpu => {
+                // The runtime's settings (cache folder, kernel log) before the first device;
+                // a no-op once the runtime is configured.
+                crate::runtime::configure(&crate::runtime::RuntimeSettings::from_env());
+                Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
+            }
             #[allow(unreachable_patterns)]
             missing => Err(BackendError::NotCompiled {
                 requested: missing,

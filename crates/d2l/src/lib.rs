@@ -29,6 +29,8 @@
 use gemm as _;
 
 pub mod backend;
+#[cfg(feature = "wgpu")]
+pub mod runtime;
 
 pub use backend::{Backend, device};
 /// Burn's runtime device, which [`device`] returns.

@@ -17,11 +17,7 @@ use d2l::data::FashionMnist;
 use d2l::data::transfer::{Transfers, counts, is_accelerator};
 use d2l::experiments::dropout::Dropout;
 use d2l::experiments::dropout_scratch::DropoutScratch;
-use d2l::experiments::fashion::{Classifier, ClassifierConfig, Net};
-use d2l::experiments::mlp::Mlp;
-use d2l::experiments::mlp_scratch::MlpScratch;
-use d2l::experiments::softmax::Softmax;
-use d2l::experiments::softmax_scratch::SoftmaxScratch;
+use d2l::experiments::fashion::{Classifier, ClassifierConfig, Net, book_classifiers};
 use d2l::learner::{
     Accuracy, EpochRecord, Learner, Model, Observer, TensorDataset, TrainError, evaluate,
 };
@@ -32,18 +28,6 @@ static ALONE: Mutex<()> = Mutex::new(());
 
 fn alone() -> MutexGuard<'static, ()> {
     ALONE.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The book's recipe of each classifier.
-fn books() -> [(&'static str, ClassifierConfig); 6] {
-    [
-        (SoftmaxScratch::NAME, SoftmaxScratch::book()),
-        (Softmax::NAME, Softmax::book()),
-        (MlpScratch::NAME, MlpScratch::book()),
-        (Mlp::NAME, Mlp::book()),
-        (DropoutScratch::NAME, DropoutScratch::book()),
-        (Dropout::NAME, Dropout::book()),
-    ]
 }
 
 type Data = TensorDataset<Tensor<1, Int>>;
@@ -175,7 +159,7 @@ fn an_epoch_on_the_gpu_path_reads_at_most_three_times_and_uploads_no_batch() {
     // 8 training batches of 256, one evaluation batch.
     let (train, test) = subset(&device, 2048, 512);
     assert!(train.is_resident() && test.is_resident());
-    for (name, config) in books() {
+    for (name, config) in book_classifiers() {
         let mut counter = Counter(Vec::new());
         fit(&config, 3, (&ad, &ad), (&train, &test), &mut counter);
         // Epochs 2 and 3, whole: shuffle, 8 steps, evaluation, the end of the epoch.
@@ -201,7 +185,7 @@ fn the_first_epoch_on_wgpu_matches_flex_for_every_classifier() {
     let (flex_ad, wgpu_ad) = (flex.clone().autodiff(), wgpu().autodiff());
     let on_flex = subset(&flex, 2048, 512);
     let on_wgpu = subset(&wgpu(), 2048, 512);
-    for (name, mut config) in books() {
+    for (name, mut config) in book_classifiers() {
         config.net = match config.net {
             Net::MlpScratch(c) => Net::MlpScratch(c.with_dropout(Vec::new())),
             Net::Mlp(c) => Net::Mlp(c.with_dropout(Vec::new())),
@@ -273,7 +257,7 @@ fn dropout_on_wgpu_is_drawn_by_the_device_seeded_and_off_at_evaluation() {
     assert!(off.iter().all(|&v| v == 1.0), "the identity off autodiff");
 
     let (train, test) = subset(&device, 1024, 512);
-    for (name, config) in books()
+    for (name, config) in book_classifiers()
         .into_iter()
         .filter(|(name, _)| name.starts_with("dropout"))
     {

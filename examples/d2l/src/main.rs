@@ -67,6 +67,9 @@ enum Verb {
     /// Time Burn on the book's recipes and, when torch imports, the PyTorch reference; write
     /// the figures and their ratios as JSON.
     Bench(BenchArgs),
+    /// Count the kernels the Fashion-MNIST recipes launch per training step and per evaluation
+    /// pass on wgpu (a few batches each, after a warm-up); print them as JSON.
+    Kernels(KernelsArgs),
 }
 
 /// Where a training run reads and writes.
@@ -187,6 +190,17 @@ struct BenchArgs {
     out: PathBuf,
 }
 
+/// Which recipes' kernels to count.
+#[derive(Debug, Args)]
+struct KernelsArgs {
+    /// The Fashion-MNIST experiments, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "softmax,mlp,dropout")]
+    recipes: Vec<String>,
+    /// Data directory [default: $D2L_DATA_DIR, else the repository's datasets/].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
 /// How a verb failed: a usage error (exit 2), a failed run (exit 1), or an interrupted one
 /// (exit 130, as a shell reports Ctrl-C).
 enum Failure {
@@ -231,6 +245,7 @@ fn main() -> ExitCode {
         Verb::Compare(args) => compare_runs(args),
         Verb::Sweep(args) => sweep(&cli, args),
         Verb::Bench(args) => bench(&cli, args),
+        Verb::Kernels(args) => kernels(&cli, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -283,9 +298,17 @@ fn entry_of(run_dir: &Path) -> Result<&'static dyn Entry, Failure> {
 /// warning when it is software and an error when a GPU is required (`--require-gpu`,
 /// `$D2L_REQUIRE_GPU`).
 fn device(cli: &Cli) -> Result<(Backend, Device, Option<Adapter>), Failure> {
-    let (backend, device) = d2l::device(cli.backend)?;
+    open_device(cli.backend, cli.require_gpu)
+}
+
+/// [`device`] of `backend` (else the default one), a GPU required or not.
+fn open_device(
+    backend: Option<Backend>,
+    require_gpu: bool,
+) -> Result<(Backend, Device, Option<Adapter>), Failure> {
+    let (backend, device) = d2l::device(backend)?;
     let adapter = d2l::backend::adapter(&device);
-    if cli.require_gpu || d2l::backend::gpu_required_by_env() {
+    if require_gpu || d2l::backend::gpu_required_by_env() {
         d2l::backend::require_gpu(backend, adapter.as_ref())?;
     } else if let Some(software) = adapter.as_ref().filter(|a| a.is_software()) {
         eprintln!(
@@ -608,6 +631,61 @@ fn bench(cli: &Cli, args: &BenchArgs) -> Result<(), Failure> {
     println!("{json}");
     eprintln!("written to {}", args.out.display());
     Ok(())
+}
+
+/// Counts kernels with the runtime's kernel log (`$D2L_KERNEL_LOG`, else a file in the
+/// temporary folder), started before the device opens.
+#[cfg(feature = "wgpu")]
+fn kernels(cli: &Cli, args: &KernelsArgs) -> Result<(), Failure> {
+    use d2l::experiments::fashion::book_classifiers;
+    use d2l::experiments::kernels::count_kernels;
+    use d2l::runtime::KernelLog;
+    let configs = args
+        .recipes
+        .iter()
+        .map(|name| {
+            book_classifiers()
+                .into_iter()
+                .find(|(known, _)| known == name)
+                .ok_or_else(|| {
+                    Failure::Usage(format!("kernels: {name} is not a Fashion-MNIST experiment"))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if cli.backend.unwrap_or(Backend::Wgpu) != Backend::Wgpu {
+        return Err(Failure::Usage(
+            "kernels counts wgpu's launches: use --backend wgpu".into(),
+        ));
+    }
+    let path = d2l::runtime::RuntimeSettings::from_env()
+        .kernel_log
+        .unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("d2l-kernels-{}.log", std::process::id()))
+        });
+    let log = KernelLog::start(&path).map_err(|e| Failure::Run(e.to_string()))?;
+    let (_, device, adapter) = open_device(Some(Backend::Wgpu), cli.require_gpu)?;
+    let data = d2l::data::FashionMnist::load(&d2l::data::data_dir(args.data_dir.clone()))
+        .map_err(|e| Failure::Run(e.to_string()))?;
+    let launches = || log.launches(&device).map_err(|e| e.to_string());
+    let mut recipes = serde_json::Map::new();
+    for (name, config) in configs {
+        eprintln!("counting the kernels of {name}");
+        let counts = count_kernels(&config, &data, &device, &launches)?;
+        recipes.insert(
+            name.to_string(),
+            serde_json::to_value(counts).expect("counts serialise"),
+        );
+    }
+    let report = serde_json::json!({ "adapter": adapter, "kernels": recipes });
+    println!("{report}");
+    Ok(())
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn kernels(_: &Cli, _: &KernelsArgs) -> Result<(), Failure> {
+    Err(Failure::Usage(
+        "kernels counts wgpu's launches: this build has no wgpu (cargo xtask kernels --backend wgpu)".into(),
+    ))
 }
 
 #[cfg(test)]

@@ -371,3 +371,43 @@ fn a_gpu_requirement_refuses_the_cpu_backends() {
         );
     }
 }
+
+/// `d2l kernels` counts a recipe's launches on wgpu (software Vulkan in CI) into JSON, keeps the
+/// log where `D2L_KERNEL_LOG` says, and refuses what it cannot count.
+#[test]
+fn kernels_counts_a_recipe_on_wgpu_and_refuses_what_it_cannot_count() {
+    let refused = d2l(&["--backend", "flex", "kernels"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--backend wgpu"),
+        "{}",
+        stderr(&refused)
+    );
+    let house = d2l(&["--backend", "wgpu", "kernels", "--recipes", "house"])
+        .output()
+        .unwrap();
+    assert_eq!(house.status.code(), Some(2));
+    assert!(stderr(&house).contains("house is not a Fashion-MNIST experiment"));
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("kernels.log");
+    let output = run(
+        d2l(&["--backend", "wgpu", "kernels", "--recipes", "softmax"]).env("D2L_KERNEL_LOG", &log),
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(stdout(&output).lines().last().unwrap()).unwrap();
+    let softmax = &report["kernels"]["softmax"];
+    let per_batch = softmax["per_batch"].as_f64().unwrap();
+    assert!(
+        per_batch >= 5.0,
+        "a forward, a backward, an update: {report}"
+    );
+    assert!(softmax["eval_pass"].as_u64().unwrap() > 0, "{report}");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged
+            .lines()
+            .filter(|l| l.starts_with("Executing "))
+            .count()
+            > 100
+    );
+}

@@ -1,0 +1,108 @@
+#!/bin/sh
+# The device check of burn-d2l, run from the pack that `cargo xtask device-check --pack DIR`
+# writes: no Rust, no network. On a machine with a GPU (Vulkan driver) and, for the reference,
+# PyTorch with CUDA:
+#
+#   DIR/run.sh                     # a GPU required
+#   DIR/run.sh --allow-software    # also on software Vulkan (lavapipe), to try the pack
+#
+# Writes DIR/out/device-check.json (override with OUT=...): the adapter, the kernels per step
+# (`d2l kernels`), the mlp's first epoch with empty caches and again with warm ones, the wgpu
+# bench with flex timed beside it, and PyTorch on CUDA (epochs, kernels per step, CUDA graph),
+# each step's exit status and seconds. A step that fails leaves `null` and the rest still run.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-$HERE/out}
+EPOCHS=${EPOCHS:-3}
+REQUIRE=--require-gpu
+for arg in "$@"; do
+    case $arg in
+        --allow-software) REQUIRE= ;;
+        *) echo "usage: $0 [--allow-software]" >&2; exit 2 ;;
+    esac
+done
+mkdir -p "$OUT"
+D2L=$HERE/d2l
+if [ ! -x "$D2L" ]; then
+    # xz where it is installed, else Python's lzma.
+    if command -v xz >/dev/null 2>&1; then
+        xz -dc "$HERE/d2l.xz" >"$D2L.part"
+    else
+        python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+            "$HERE/d2l.xz" "$D2L.part"
+    fi && chmod +x "$D2L.part" && mv "$D2L.part" "$D2L" || { echo "cannot unpack d2l" >&2; exit 1; }
+fi
+export D2L_DATA_DIR="$HERE/datasets"
+PYTHON=${PYTHON:-python3}
+
+# step NAME COMMAND...: runs it with its stdout in $OUT/NAME.out and stderr in $OUT/NAME.err,
+# recording its status and seconds in $OUT/NAME.status.
+step() {
+    name=$1
+    shift
+    echo "== $name: $*" >&2
+    start=$(date +%s.%N)
+    "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
+    status=$?
+    end=$(date +%s.%N)
+    seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+    echo "{\"status\": $status, \"seconds\": $seconds}" >"$OUT/$name.status"
+    tail -n 3 "$OUT/$name.err" >&2
+}
+
+# The last line of a step's stdout when it is a JSON object, else null.
+json() {
+    line=$(tail -n 1 "$OUT/$1.out" 2>/dev/null)
+    case $line in
+        "{"*) echo "$line" ;;
+        *) echo null ;;
+    esac
+}
+
+# The seconds of epoch N of a run's metrics.csv (its fifth column), else null.
+epoch_seconds() {
+    awk -F, -v n="$2" '$1 == n { print $5; found = 1 } END { if (!found) print "null" }' \
+        "$OUT/runs/$1/metrics.csv" 2>/dev/null || echo null
+}
+
+# 1. The mlp's first epoch on a fresh machine: empty kernel and autotune caches, ours and the
+#    driver's (NVIDIA's and Mesa's shader caches pointed at an empty folder), then warm.
+CACHE=$OUT/cache
+rm -rf "$CACHE" "$OUT/runs"
+mkdir -p "$CACHE/driver"
+export D2L_CACHE_DIR="$CACHE/cubecl" __GL_SHADER_DISK_CACHE_PATH="$CACHE/driver" \
+    MESA_SHADER_CACHE_DIR="$CACHE/driver"
+for run in cold warm; do
+    step "first-epoch-$run" "$D2L" --backend wgpu $REQUIRE train --quiet --runs-dir "$OUT/runs" \
+        --run-name "mlp-$run" mlp --epochs 2
+done
+
+# 2. Kernels per training step and evaluation pass.
+step kernels "$D2L" --backend wgpu $REQUIRE kernels --recipes softmax,mlp,dropout,dropout-scratch
+
+# 3. The bench: every recipe's first and steady epoch on wgpu, flex timed beside it.
+step bench "$D2L" --backend wgpu $REQUIRE bench --epochs "$EPOCHS" --out "$OUT/bench.json"
+
+# 4. PyTorch on CUDA, the same recipes.
+step torch-epochs "$PYTHON" "$HERE/torch_gpu.py" --data-dir "$D2L_DATA_DIR" --epochs 4
+step torch-kernels "$PYTHON" "$HERE/torch_kernels.py"
+step torch-graph "$PYTHON" "$HERE/torch_graph.py"
+
+bench=null
+[ -s "$OUT/bench.json" ] && bench=$(cat "$OUT/bench.json")
+status() { cat "$OUT/$1.status" 2>/dev/null || echo null; }
+{
+    echo "{"
+    echo "  \"pack\": $(cat "$HERE/pack.json"),"
+    echo "  \"host\": \"$(uname -srm)\","
+    for name in first-epoch-cold first-epoch-warm kernels bench torch-epochs torch-kernels torch-graph; do
+        echo "  \"$name-step\": $(status "$name"),"
+    done
+    echo "  \"first_epoch\": {\"cold_s\": $(epoch_seconds mlp-cold 1), \"warm_s\": $(epoch_seconds mlp-warm 1), \"steady_s\": $(epoch_seconds mlp-warm 2)},"
+    echo "  \"kernels\": $(json kernels),"
+    echo "  \"bench\": $bench,"
+    echo "  \"torch\": {\"epochs\": $(json torch-epochs), \"kernels\": $(json torch-kernels), \"graph\": $(json torch-graph)}"
+    echo "}"
+} >"$OUT/device-check.json"
+echo "written to $OUT/device-check.json" >&2
+cat "$OUT/device-check.json"

@@ -1,0 +1,140 @@
+//! Kernels launched per training step and per evaluation pass by the Fashion-MNIST
+//! classifiers, on a device that counts its launches (`d2l::runtime::KernelLog` on wgpu).
+//!
+//! Every launch costs a GPU a few microseconds of the host's time and a dispatch, whatever the
+//! kernel does: at batch 256 the book's networks are a millisecond of arithmetic per epoch on a
+//! data-centre GPU, so their epochs are bound by launches (PyTorch's eager loop launches 27
+//! kernels per MLP step, 39 with dropout: `../shared/gpu/README.md`). These counts are what the
+//! kernel-count tests hold and what `d2l kernels` prints.
+
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor};
+use d2l_data::FashionMnist;
+use d2l_learner::{
+    Accuracy, Learner, Model, TensorDataset, TrainError, evaluate, evaluation_batch_size,
+};
+use serde::Serialize;
+
+use crate::Error;
+use crate::fashion::{ClassifierConfig, Net};
+
+/// A classifier's kernels, counted after a warm-up (compilation and autotuning launch kernels
+/// of their own, once per process).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KernelCounts {
+    /// Kernels per training batch: the batch gathered from the resident split, the forward
+    /// pass, the loss and the running sums, the backward pass and the update.
+    pub per_batch: f64,
+    /// Kernels of one evaluation pass over the test split (10,000 examples, in the Learner's
+    /// evaluation batches: one on an accelerator), counted apart from the training steps.
+    pub eval_pass: usize,
+    /// Kernels of an epoch besides its batches and its evaluation: the permutation, the
+    /// epoch's sums, their read.
+    pub per_epoch_besides: f64,
+    /// A whole epoch of the book's recipe (235 batches of 256 and the evaluation pass).
+    pub book_epoch: f64,
+}
+
+/// Training batches of the two measured epochs (their difference gives the per-batch count).
+const BATCHES: [usize; 2] = [2, 4];
+
+/// Counts the kernels of `config`'s network on `data` (the test split whole, the training
+/// split's first batches), on `device` (without autodiff), with `launches` telling how many
+/// kernels the device has launched so far.
+pub fn count_kernels(
+    config: &ClassifierConfig,
+    data: &FashionMnist,
+    device: &Device,
+    launches: &dyn Fn() -> Result<usize, String>,
+) -> Result<KernelCounts, Error> {
+    let batch = config.learner.batch_size;
+    let count = |what: &str| {
+        launches().map_err(|e| TrainError::Device(format!("counting kernels {what}: {e}")))
+    };
+    let split = |batches: usize| {
+        FashionMnist {
+            train: data.train.head(batches * batch),
+            test: data.test.clone(),
+        }
+        .datasets(device)
+    };
+    let small = split(BATCHES[0]);
+    let large = split(BATCHES[1]);
+    // Warm-up: every kernel of training and evaluation compiled, every shape tuned.
+    fit(config, 2, &small)?;
+    let mut epochs = [0.0; 2];
+    for (epoch, data) in epochs.iter_mut().zip([&small, &large]) {
+        let start = count("before one epoch")?;
+        fit(config, 1, data)?;
+        let one = count("after one epoch")?;
+        fit(config, 2, data)?;
+        let two = count("after two epochs")?;
+        *epoch = (two - one) as f64 - (one - start) as f64;
+    }
+    let per_batch = (epochs[1] - epochs[0]) / (BATCHES[1] - BATCHES[0]) as f64;
+    let model = fit(config, 1, &small)?;
+    let before = count("before an evaluation pass")?;
+    evaluate_pass(&model, &small.1, evaluation_batch_size(batch, device))?;
+    let eval_pass = count("after an evaluation pass")? - before;
+    let per_epoch_besides = epochs[0] - BATCHES[0] as f64 * per_batch - eval_pass as f64;
+    let book_batches = data.train.len().div_ceil(batch) as f64;
+    Ok(KernelCounts {
+        per_batch,
+        eval_pass,
+        per_epoch_besides,
+        book_epoch: book_batches * per_batch + eval_pass as f64 + per_epoch_besides,
+    })
+}
+
+type Data = TensorDataset<Tensor<1, Int>>;
+
+/// A network trained by the Learner, in validation mode, whichever type it is.
+enum Trained {
+    Softmax(d2l_models::SoftmaxRegression),
+    SoftmaxScratch(d2l_models::SoftmaxScratch),
+    Mlp(d2l_models::Mlp),
+    MlpScratch(d2l_models::MlpScratch),
+}
+
+/// Trains `config`'s network for `epochs` on `(train, test)` as `d2l train` does (no run
+/// folder), from the recipe's seed.
+fn fit(
+    config: &ClassifierConfig,
+    epochs: usize,
+    (train, test): &(Data, Data),
+) -> Result<Trained, Error> {
+    fn run<M: Model>(
+        config: &ClassifierConfig,
+        epochs: usize,
+        model: M,
+        (train, test): (&Data, &Data),
+    ) -> Result<M, Error> {
+        let loss = config.net.loss();
+        let learner = config.learner.clone().with_epochs(epochs);
+        let (model, _) = Learner::new(learner, &loss, &Accuracy, config.optimizer.init())
+            .progress(false)
+            .fit(model, train, Some(test))?;
+        Ok(model)
+    }
+    let ad = train.device().autodiff();
+    ad.seed(config.learner.seed);
+    let data = (train, test);
+    Ok(match &config.net {
+        Net::Softmax(c) => Trained::Softmax(run(config, epochs, c.init(&ad), data)?),
+        Net::SoftmaxScratch(c) => {
+            Trained::SoftmaxScratch(run(config, epochs, c.init_scratch(&ad), data)?)
+        }
+        Net::Mlp(c) => Trained::Mlp(run(config, epochs, c.init(&ad), data)?),
+        Net::MlpScratch(c) => Trained::MlpScratch(run(config, epochs, c.init_scratch(&ad), data)?),
+    })
+}
+
+/// One evaluation pass of the trained network over `test`, as the Learner runs it.
+fn evaluate_pass(model: &Trained, test: &Data, batch_size: usize) -> Result<f64, TrainError> {
+    match model {
+        Trained::Softmax(m) => evaluate(&m.valid(), test, &Accuracy, batch_size),
+        Trained::SoftmaxScratch(m) => evaluate(&m.valid(), test, &Accuracy, batch_size),
+        Trained::Mlp(m) => evaluate(&m.valid(), test, &Accuracy, batch_size),
+        Trained::MlpScratch(m) => evaluate(&m.valid(), test, &Accuracy, batch_size),
+    }
+}
