@@ -5,6 +5,8 @@
 #
 #   DIR/run.sh                     # a GPU required
 #   DIR/run.sh --allow-software    # also on software Vulkan (lavapipe), to try the pack
+#   TASKS="8 32 128" DIR/run.sh    # also the mlp's epochs with that many tasks per submission
+#                                  # (CUBECL_WGPU_MAX_TASKS; 32 by default), warm caches
 #
 # Writes DIR/out/device-check.json (override with OUT=...): the adapter, the kernels per step
 # (`d2l kernels`), the mlp's first epoch with empty caches and again with warm ones, the wgpu
@@ -83,7 +85,13 @@ step kernels "$D2L" --backend wgpu $REQUIRE kernels --recipes softmax,mlp,dropou
 # 3. The bench: every recipe's first and steady epoch on wgpu, flex timed beside it.
 step bench "$D2L" --backend wgpu $REQUIRE bench --epochs "$EPOCHS" --out "$OUT/bench.json"
 
-# 4. PyTorch on CUDA, the same recipes.
+# 4. What a submission of more or fewer tasks does to a step (the wgpu runtime's `tasks_max`).
+for tasks in ${TASKS:-}; do
+    step "tasks-$tasks" env CUBECL_WGPU_MAX_TASKS="$tasks" "$D2L" --backend wgpu $REQUIRE train \
+        --quiet --runs-dir "$OUT/runs" --run-name "mlp-tasks-$tasks" mlp --epochs 3
+done
+
+# 5. PyTorch on CUDA, the same recipes.
 step torch-epochs "$PYTHON" "$HERE/torch_gpu.py" --data-dir "$D2L_DATA_DIR" --epochs 4
 step torch-kernels "$PYTHON" "$HERE/torch_kernels.py"
 step torch-graph "$PYTHON" "$HERE/torch_graph.py"
@@ -98,6 +106,14 @@ status() { cat "$OUT/$1.status" 2>/dev/null || echo null; }
     for name in first-epoch-cold first-epoch-warm kernels bench torch-epochs torch-kernels torch-graph; do
         echo "  \"$name-step\": $(status "$name"),"
     done
+    printf '  "tasks_max": {'
+    sep=
+    for tasks in ${TASKS:-}; do
+        printf '%s"%s": {"epoch_2_s": %s, "epoch_3_s": %s}' "$sep" "$tasks" \
+            "$(epoch_seconds "mlp-tasks-$tasks" 2)" "$(epoch_seconds "mlp-tasks-$tasks" 3)"
+        sep=", "
+    done
+    echo "},"
     echo "  \"first_epoch\": {\"cold_s\": $(epoch_seconds mlp-cold 1), \"warm_s\": $(epoch_seconds mlp-warm 1), \"steady_s\": $(epoch_seconds mlp-warm 2)},"
     echo "  \"kernels\": $(json kernels),"
     echo "  \"bench\": $bench,"
