@@ -7,11 +7,10 @@
 //! kernels per MLP step, 39 with dropout: `../shared/gpu/README.md`). These counts are what the
 //! kernel-count tests hold and what `d2l kernels` prints.
 
-use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
 use d2l_data::FashionMnist;
 use d2l_learner::{
-    Accuracy, Learner, Model, TensorDataset, TrainError, evaluate, evaluation_batch_size,
+    Accuracy, Learner, Model, TensorDataset, TrainError, evaluate_with, evaluation_batch_size,
 };
 use serde::Serialize;
 
@@ -61,20 +60,30 @@ pub fn count_kernels(
     let small = split(BATCHES[0]);
     let large = split(BATCHES[1]);
     // Warm-up: every kernel of training and evaluation compiled, every shape tuned.
-    fit(config, 2, &small)?;
+    fit(config, 2, &small, None)?;
     let mut epochs = [0.0; 2];
     for (epoch, data) in epochs.iter_mut().zip([&small, &large]) {
         let start = count("before one epoch")?;
-        fit(config, 1, data)?;
+        fit(config, 1, data, None)?;
         let one = count("after one epoch")?;
-        fit(config, 2, data)?;
+        fit(config, 2, data, None)?;
         let two = count("after two epochs")?;
         *epoch = (two - one) as f64 - (one - start) as f64;
     }
     let per_batch = (epochs[1] - epochs[0]) / (BATCHES[1] - BATCHES[0]) as f64;
-    let model = fit(config, 1, &small)?;
-    let before = count("before an evaluation pass")?;
-    evaluate_pass(&model, &small.1, evaluation_batch_size(batch, device))?;
+    // One evaluation pass of the trained network over the test split, as the Learner runs it.
+    let mut before = 0;
+    let mut counted = |forward: &dyn Fn(Tensor<2>) -> Tensor<2>| -> Result<(), Error> {
+        before = count("before an evaluation pass")?;
+        evaluate_with(
+            forward,
+            &small.1,
+            &Accuracy,
+            evaluation_batch_size(batch, device),
+        )?;
+        Ok(())
+    };
+    fit(config, 1, &small, Some(&mut counted))?;
     let eval_pass = count("after an evaluation pass")? - before;
     let per_epoch_besides = epochs[0] - BATCHES[0] as f64 * per_batch - eval_pass as f64;
     let book_batches = data.train.len().div_ceil(batch) as f64;
@@ -88,53 +97,44 @@ pub fn count_kernels(
 
 type Data = TensorDataset<Tensor<1, Int>>;
 
-/// A network trained by the Learner, in validation mode, whichever type it is.
-enum Trained {
-    Softmax(d2l_models::SoftmaxRegression),
-    SoftmaxScratch(d2l_models::SoftmaxScratch),
-    Mlp(d2l_models::Mlp),
-    MlpScratch(d2l_models::MlpScratch),
-}
+/// What to do with a trained network's forward pass in validation mode.
+type AfterFit<'a> = &'a mut dyn FnMut(&dyn Fn(Tensor<2>) -> Tensor<2>) -> Result<(), Error>;
 
 /// Trains `config`'s network for `epochs` on `(train, test)` as `d2l train` does (no run
-/// folder), from the recipe's seed.
+/// folder), from the recipe's seed, then hands its validation-mode forward pass to `after`.
 fn fit(
     config: &ClassifierConfig,
     epochs: usize,
     (train, test): &(Data, Data),
-) -> Result<Trained, Error> {
+    after: Option<AfterFit<'_>>,
+) -> Result<(), Error> {
     fn run<M: Model>(
         config: &ClassifierConfig,
         epochs: usize,
         model: M,
         (train, test): (&Data, &Data),
-    ) -> Result<M, Error> {
+        after: Option<AfterFit<'_>>,
+    ) -> Result<(), Error> {
         let loss = config.net.loss();
         let learner = config.learner.clone().with_epochs(epochs);
         let (model, _) = Learner::new(learner, &loss, &Accuracy, config.optimizer.init())
             .progress(false)
             .fit(model, train, Some(test))?;
-        Ok(model)
+        match after {
+            Some(after) => {
+                let valid = model.valid();
+                after(&|inputs| valid.forward(inputs))
+            }
+            None => Ok(()),
+        }
     }
     let ad = train.device().autodiff();
     ad.seed(config.learner.seed);
     let data = (train, test);
-    Ok(match &config.net {
-        Net::Softmax(c) => Trained::Softmax(run(config, epochs, c.init(&ad), data)?),
-        Net::SoftmaxScratch(c) => {
-            Trained::SoftmaxScratch(run(config, epochs, c.init_scratch(&ad), data)?)
-        }
-        Net::Mlp(c) => Trained::Mlp(run(config, epochs, c.init(&ad), data)?),
-        Net::MlpScratch(c) => Trained::MlpScratch(run(config, epochs, c.init_scratch(&ad), data)?),
-    })
-}
-
-/// One evaluation pass of the trained network over `test`, as the Learner runs it.
-fn evaluate_pass(model: &Trained, test: &Data, batch_size: usize) -> Result<f64, TrainError> {
-    match model {
-        Trained::Softmax(m) => evaluate(&m.valid(), test, &Accuracy, batch_size),
-        Trained::SoftmaxScratch(m) => evaluate(&m.valid(), test, &Accuracy, batch_size),
-        Trained::Mlp(m) => evaluate(&m.valid(), test, &Accuracy, batch_size),
-        Trained::MlpScratch(m) => evaluate(&m.valid(), test, &Accuracy, batch_size),
+    match &config.net {
+        Net::Softmax(c) => run(config, epochs, c.init(&ad), data, after),
+        Net::SoftmaxScratch(c) => run(config, epochs, c.init_scratch(&ad), data, after),
+        Net::Mlp(c) => run(config, epochs, c.init(&ad), data, after),
+        Net::MlpScratch(c) => run(config, epochs, c.init_scratch(&ad), data, after),
     }
 }
