@@ -7,6 +7,8 @@
 #   DIR/run.sh --allow-software    # also on software Vulkan (lavapipe), to try the pack
 #   TASKS="8 32 128" DIR/run.sh    # also the mlp's epochs with that many tasks per submission
 #                                  # (CUBECL_WGPU_MAX_TASKS; 32 by default), warm caches
+#   BLOCKS="3 5" DIR/run.sh        # also the mlp's epochs with Burn's fusion search kept to
+#                                  # that many blocks (D2L_FUSION_BLOCKS; 3 by default)
 #
 # Writes DIR/out/device-check.json (override with OUT=...): the adapter, the kernels per step
 # (`d2l kernels`), the mlp's first epoch with empty caches and again with warm ones, the wgpu
@@ -85,16 +87,43 @@ step kernels "$D2L" --backend wgpu $REQUIRE kernels --recipes softmax,mlp,dropou
 # 3. The bench: every recipe's first and steady epoch on wgpu, flex timed beside it.
 step bench "$D2L" --backend wgpu $REQUIRE bench --epochs "$EPOCHS" --out "$OUT/bench.json"
 
-# 4. What a submission of more or fewer tasks does to a step (the wgpu runtime's `tasks_max`).
-for tasks in ${TASKS:-}; do
-    step "tasks-$tasks" env CUBECL_WGPU_MAX_TASKS="$tasks" "$D2L" --backend wgpu $REQUIRE train \
-        --quiet --runs-dir "$OUT/runs" --run-name "mlp-tasks-$tasks" mlp --epochs 3
-done
+# sweep NAME VARIABLE VALUE...: the mlp's first three epochs with VARIABLE set to each VALUE
+# (warm caches), as steps NAME-VALUE and runs mlp-NAME-VALUE.
+sweep() {
+    sweep_name=$1
+    variable=$2
+    shift 2
+    for value in "$@"; do
+        step "$sweep_name-$value" env "$variable=$value" "$D2L" --backend wgpu $REQUIRE train \
+            --quiet --runs-dir "$OUT/runs" --run-name "mlp-$sweep_name-$value" mlp --epochs 3
+    done
+}
 
-# 5. PyTorch on CUDA, the same recipes.
+# 4. What a submission of more or fewer tasks does to a step (the wgpu runtime's `tasks_max`).
+sweep tasks CUBECL_WGPU_MAX_TASKS ${TASKS:-}
+
+# 5. How far Burn's fusion searches (`d2l::runtime::FUSION_MAX_BLOCKS`).
+sweep blocks D2L_FUSION_BLOCKS ${BLOCKS:-}
+
+# 6. PyTorch on CUDA, the same recipes.
 step torch-epochs "$PYTHON" "$HERE/torch_gpu.py" --data-dir "$D2L_DATA_DIR" --epochs 4
 step torch-kernels "$PYTHON" "$HERE/torch_kernels.py"
 step torch-graph "$PYTHON" "$HERE/torch_graph.py"
+
+# swept NAME VALUE...: {"VALUE": {"epoch_2_s": ..., "epoch_3_s": ...}, ...} of a sweep.
+swept() {
+    swept_name=$1
+    shift
+    printf '{'
+    sep=
+    for value in "$@"; do
+        printf '%s"%s": {"epoch_2_s": %s, "epoch_3_s": %s}' "$sep" "$value" \
+            "$(epoch_seconds "mlp-$swept_name-$value" 2)" \
+            "$(epoch_seconds "mlp-$swept_name-$value" 3)"
+        sep=", "
+    done
+    printf '}'
+}
 
 bench=null
 [ -s "$OUT/bench.json" ] && bench=$(cat "$OUT/bench.json")
@@ -106,14 +135,8 @@ status() { cat "$OUT/$1.status" 2>/dev/null || echo null; }
     for name in first-epoch-cold first-epoch-warm kernels bench torch-epochs torch-kernels torch-graph; do
         echo "  \"$name-step\": $(status "$name"),"
     done
-    printf '  "tasks_max": {'
-    sep=
-    for tasks in ${TASKS:-}; do
-        printf '%s"%s": {"epoch_2_s": %s, "epoch_3_s": %s}' "$sep" "$tasks" \
-            "$(epoch_seconds "mlp-tasks-$tasks" 2)" "$(epoch_seconds "mlp-tasks-$tasks" 3)"
-        sep=", "
-    done
-    echo "},"
+    echo "  \"tasks_max\": $(swept tasks ${TASKS:-}),"
+    echo "  \"fusion_blocks\": $(swept blocks ${BLOCKS:-}),"
     echo "  \"first_epoch\": {\"cold_s\": $(epoch_seconds mlp-cold 1), \"warm_s\": $(epoch_seconds mlp-warm 1), \"steady_s\": $(epoch_seconds mlp-warm 2)},"
     echo "  \"kernels\": $(json kernels),"
     echo "  \"bench\": $bench,"

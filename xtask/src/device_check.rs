@@ -2,7 +2,7 @@
 //! build (one feature set, so Burn compiles once), run the wgpu tests, then the wgpu bench with
 //! flex beside it, and write one JSON, `target/device-check/device-check.json`, holding both.
 
-use crate::{Failure, TEST_ARGS, cargo, project_root};
+use crate::{Failure, TEST_ARGS, TEST_FEATURES, cargo, project_root};
 use std::path::Path;
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ const HELP: &str = "\
 cargo xtask device-check [--epochs N] [--allow-software]
 cargo xtask device-check --pack DIR
 
-On a machine with a GPU: builds the test build (release, all features), runs the wgpu tests
+On a machine with a GPU: builds the test build (release, its three backends), runs the wgpu tests
 (gpu_loop, wgpu_smoke, parity, kernel_counts), then `d2l --backend wgpu --require-gpu bench --epochs N`
 (default 3; flex timed beside it), and writes target/device-check/device-check.json: the
 commit, the tests' outcome and time, and the bench's report (the adapter named in it). Fails
@@ -85,9 +85,16 @@ pub fn test_args() -> Vec<String> {
 
 /// The cargo arguments of the bench, writing its report to `out`.
 pub fn bench_args(options: &Options, out: &Path) -> Vec<String> {
-    let mut args: Vec<String> = ["run", "--release", "--all-features", "--package", "d2l-cli"]
-        .map(String::from)
-        .to_vec();
+    let mut args: Vec<String> = [
+        "run",
+        "--release",
+        "--features",
+        TEST_FEATURES,
+        "--package",
+        "d2l-cli",
+    ]
+    .map(String::from)
+    .to_vec();
     args.extend(["--bin", "d2l", "--", "--backend", "wgpu"].map(String::from));
     if !options.allow_software {
         args.push("--require-gpu".into());
@@ -212,14 +219,14 @@ mod tests {
     fn the_check_shares_the_test_builds_features_and_requires_a_gpu() {
         assert_eq!(
             test_args().join(" "),
-            "test --all-features --release --package d2l --test gpu_loop --test wgpu_smoke \
+            "test --features flex,ndarray,wgpu --release --package d2l --test gpu_loop --test wgpu_smoke \
              --test parity --test kernel_counts"
         );
         let two = options(&strings("--epochs 2")).unwrap().unwrap();
         let bench = bench_args(&two, Path::new("out.json")).join(" ");
         assert_eq!(
             bench,
-            "run --release --all-features --package d2l-cli --bin d2l -- --backend wgpu \
+            "run --release --features flex,ndarray,wgpu --package d2l-cli --bin d2l -- --backend wgpu \
              --require-gpu bench --epochs 2 --out out.json"
         );
         let software = options(&strings("--allow-software")).unwrap().unwrap();

@@ -1,5 +1,6 @@
 //! `cargo xtask lint`: formatting, clippy and the docs, all warnings denied, with the test
-//! build's features and profile so that Burn is not compiled for another feature set.
+//! build's features and profile so that Burn is not compiled for another feature set; then
+//! clippy on the one build outside it, the `vulkan` feature (SPIR-V), checked but not built.
 
 use crate::{Failure, TEST_ARGS, cargo, run};
 
@@ -8,7 +9,8 @@ type Lint = (Vec<&'static str>, Option<(&'static str, &'static str)>);
 
 /// The lint commands.
 pub fn commands() -> Vec<Lint> {
-    // `--workspace --all-features --release`: the test command's feature set and profile.
+    // `--workspace --features flex,ndarray,wgpu --release`: the test command's feature set and
+    // profile.
     let shared = &TEST_ARGS[1..];
     let with = |head: &[&'static str], tail: &[&'static str]| {
         head.iter().chain(shared).chain(tail).copied().collect()
@@ -22,6 +24,24 @@ pub fn commands() -> Vec<Lint> {
         (
             with(&["doc", "--no-deps"], &[]),
             Some(("RUSTDOCFLAGS", "-D warnings")),
+        ),
+        // The SPIR-V build (the `vulkan` feature) is not in the test build: software Vulkan
+        // crashes under it. It is checked to compile, warnings denied (Burn's code is checked
+        // once more for this feature set, not built).
+        (
+            vec![
+                "clippy",
+                "--package",
+                "d2l-cli",
+                "--no-default-features",
+                "--features",
+                "vulkan",
+                "--release",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            None,
         ),
     ]
 }
@@ -49,12 +69,17 @@ mod tests {
         assert_eq!(lines[0], "fmt --all --check");
         assert_eq!(
             lines[1],
-            "clippy --all-targets --workspace --all-features --release -- -D warnings"
+            "clippy --all-targets --workspace --features flex,ndarray,wgpu --release -- -D warnings"
         );
         assert_eq!(
             lines[2],
-            "doc --no-deps --workspace --all-features --release"
+            "doc --no-deps --workspace --features flex,ndarray,wgpu --release"
         );
         assert_eq!(commands()[2].1, Some(("RUSTDOCFLAGS", "-D warnings")));
+        assert_eq!(
+            lines[3],
+            "clippy --package d2l-cli --no-default-features --features vulkan --release -- \
+             -D warnings"
+        );
     }
 }

@@ -408,10 +408,13 @@ impl<'a, T: Targets> Learner<'a, T> {
             let targets = targets.autodiff();
             let output = model.forward(inputs.autodiff());
             let losses = self.loss.forward(output.clone(), targets.clone());
+            // The loss's running sum before the metric's: in this order Burn's fusion merges
+            // the sum with the loss's kernels on wgpu (the other way round, one launch more,
+            // and the backward pass's fills launched alone).
+            loss_sums.push([losses.clone()]);
             if let Some(sums) = &mut metric_sums {
                 sums.push([self.metric.terms(output.detach(), targets)]);
             }
-            loss_sums.push([losses.clone()]);
             let objective = match model.penalty() {
                 Some(penalty) => losses + penalty,
                 None => losses,

@@ -65,6 +65,8 @@ impl Backend {
             Backend::NdArray => Ok(Device::ndarray()),
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => {
+                #[cfg(feature = "vulkan")]
+                refuse_software_spirv()?;
                 // The runtime's settings (cache folder, kernel log) before the first device;
                 // a no-op once the runtime is configured.
                 crate::runtime::configure(&crate::runtime::RuntimeSettings::from_env());
@@ -117,6 +119,15 @@ pub enum BackendError {
     /// A GPU was required and the device is not one.
     #[error("a GPU is required (--require-gpu or {REQUIRE_GPU_ENV}), but {0}")]
     NoGpu(String),
+    /// A build with the `vulkan` feature (CubeCL's SPIR-V compiler) found no GPU, only
+    /// software adapters, where its kernels crash (lavapipe: a segmentation fault).
+    #[cfg(feature = "vulkan")]
+    #[error(
+        "this build compiles kernels to SPIR-V (the `vulkan` feature), which crashes software \
+         Vulkan, and the only adapters here are software ({0}); use a build without the \
+         `vulkan` feature (`cargo xtask <verb> --backend wgpu`)"
+    )]
+    SoftwareSpirv(String),
     /// No backend feature at all.
     #[error(
         "no backend is compiled into this build: enable one of the features flex, ndarray, wgpu"
@@ -203,6 +214,26 @@ fn wgpu_adapters() -> Vec<wgpu::AdapterInfo> {
     });
     let adapters = block_on(instance.enumerate_adapters(wgpu::Backends::all()));
     adapters.iter().map(wgpu::Adapter::get_info).collect()
+}
+
+/// A SPIR-V build's refusal of a machine whose adapters are all software rasterizers (the
+/// default device would be one of them).
+#[cfg(feature = "vulkan")]
+fn refuse_software_spirv() -> Result<(), BackendError> {
+    let adapters = wgpu_adapters();
+    match adapters
+        .iter()
+        .all(|info| info.device_type == wgpu::DeviceType::Cpu)
+    {
+        true => {
+            let names: Vec<String> = adapters.into_iter().map(|info| info.name).collect();
+            Err(BackendError::SoftwareSpirv(match names.is_empty() {
+                true => "none found".to_string(),
+                false => names.join(", "),
+            }))
+        }
+        false => Ok(()),
+    }
 }
 
 /// Polls `future` to its end on this thread (wgpu's native futures are ready at once).

@@ -10,11 +10,18 @@
 //! - **The kernel log** ([`KernelLog`]): one line per kernel launch (CubeCL's profiling logger
 //!   at level `minimal`), counted by the kernel-count tests and `d2l kernels`, and written
 //!   where `$D2L_KERNEL_LOG` says.
+//! - **How far Burn's fusion searches** ([`FUSION_MAX_BLOCKS`]): how many independent blocks of
+//!   queued operations its beam search keeps open at once (`$D2L_FUSION_BLOCKS`, default 3;
+//!   Burn's own default is 5). Fewer blocks let it fuse the training step's tail into a few
+//!   kernels every batch, where five made it settle, after the first batches, on plans that
+//!   launch the backward pass's fills and products one by one.
 //!
 //! A `cubecl.toml` (or a `burn.toml` with a `[cubecl]` table) in the working directory or above
 //! it is the user's own configuration: it is read first, as CubeCL would, and only the kernel
-//! log is added to it.
+//! log is added to it. Likewise a `burn.toml` there is the user's fusion configuration, taken as
+//! it is.
 
+use burn::BurnConfig;
 use burn::tensor::Device;
 use cubecl_runtime::config::cache::CacheConfig;
 use cubecl_runtime::config::profiling::ProfilingLogLevel;
@@ -29,26 +36,70 @@ pub const CACHE_DIR_ENV: &str = "D2L_CACHE_DIR";
 /// The environment variable naming a file to log every kernel launch to ([`KernelLog`]).
 pub const KERNEL_LOG_ENV: &str = "D2L_KERNEL_LOG";
 
+/// The environment variable setting how many independent blocks Burn's fusion search keeps
+/// open ([`FUSION_MAX_BLOCKS`] when unset).
+pub const FUSION_BLOCKS_ENV: &str = "D2L_FUSION_BLOCKS";
+
+/// How many independent blocks of operations Burn's fusion search explores at once, unless
+/// `$D2L_FUSION_BLOCKS` or the user's `burn.toml` says otherwise.
+///
+/// Measured with `d2l kernels` on software Vulkan (lavapipe, the book's recipes, kernels per
+/// training batch; the search runs on the host, so the plans it settles on do not depend on
+/// the GPU):
+///
+/// | blocks | softmax | mlp | dropout |
+/// |---|---|---|---|
+/// | 1 | 22 | 31 | 42 |
+/// | 2 | 18 | 26 | 38 |
+/// | **3** | **16** | **22** | **33** |
+/// | 4 | 19 | 26 | 39 |
+/// | 5 (Burn's default) | 17 | 28 | 40 |
+/// | 8 | 34-35 | 43 | 46 |
+///
+/// With five or more the search found a good plan for the first batches, then settled on plans
+/// that launch the backward pass's fills, scalings and products as kernels of their own; with
+/// fewer it fuses less. (With the plain cross-entropy instead of the fused one of
+/// `d2l_models::softmax_cross_entropy`, three blocks gave 19, 26 and 37, five 20, 34 and 45.)
+pub const FUSION_MAX_BLOCKS: usize = 3;
+
 /// The runtime's settings.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RuntimeSettings {
     /// Where compiled kernels and autotune results are kept; `None`: CubeCL's global cache.
     pub cache_dir: Option<PathBuf>,
     /// A file that gets one line per kernel launch; `None`: no log.
     pub kernel_log: Option<PathBuf>,
+    /// How many independent blocks Burn's fusion search keeps open ([`FUSION_MAX_BLOCKS`]).
+    pub fusion_max_blocks: usize,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            kernel_log: None,
+            fusion_max_blocks: FUSION_MAX_BLOCKS,
+        }
+    }
 }
 
 impl RuntimeSettings {
-    /// The settings `$D2L_CACHE_DIR` and `$D2L_KERNEL_LOG` give (unset or empty: the defaults).
+    /// The settings `$D2L_CACHE_DIR`, `$D2L_KERNEL_LOG` and `$D2L_FUSION_BLOCKS` give (unset,
+    /// empty or, for the blocks, not a positive number: the defaults).
     pub fn from_env() -> Self {
         let path = |name| {
             std::env::var_os(name)
                 .filter(|value| !value.is_empty())
                 .map(PathBuf::from)
         };
+        let blocks = std::env::var(FUSION_BLOCKS_ENV)
+            .ok()
+            .and_then(|value| value.trim().parse::<usize>().ok())
+            .filter(|&blocks| blocks > 0);
         Self {
             cache_dir: path(CACHE_DIR_ENV),
             kernel_log: path(KERNEL_LOG_ENV),
+            fusion_max_blocks: blocks.unwrap_or(FUSION_MAX_BLOCKS),
         }
     }
 
@@ -79,11 +130,26 @@ impl RuntimeSettings {
         }
         base
     }
+
+    /// Burn's configuration with these settings: its defaults but for the fusion search's
+    /// blocks.
+    fn burn_config(&self) -> BurnConfig {
+        let mut config =
+            serde_json::to_value(BurnConfig::default()).expect("Burn's configuration serialises");
+        config["fusion"]["beam_search"]["max_blocks"] = self.fusion_max_blocks.into();
+        serde_json::from_value(config).expect("Burn's configuration with the search's blocks")
+    }
 }
 
 /// Configures the runtime with `settings` before any wgpu device has been used; `false` (and
 /// nothing changed) when the runtime's configuration was already read or set in this process.
+///
+/// Burn's own configuration (the fusion search) is set here too, unless the user has a
+/// `burn.toml`, which Burn then reads as it would.
 pub fn configure(settings: &RuntimeSettings) -> bool {
+    if !user_burn_file() {
+        BurnConfig::try_set(settings.burn_config().override_from_env());
+    }
     let user_file = user_config_file().is_some();
     let base = match user_file {
         true => CubeClRuntimeConfig::from_current_dir(),
@@ -95,9 +161,19 @@ pub fn configure(settings: &RuntimeSettings) -> bool {
 /// The user's CubeCL configuration file, searched as CubeCL does: `cubecl.toml` or
 /// `CubeCL.toml`, else `burn.toml` or `Burn.toml`, in the working directory or above.
 pub fn user_config_file() -> Option<PathBuf> {
+    find_upwards(&["cubecl.toml", "CubeCL.toml", "burn.toml", "Burn.toml"])
+}
+
+/// Whether the user has a Burn configuration file (`burn.toml` or `Burn.toml`) in the working
+/// directory or above, which Burn reads itself.
+fn user_burn_file() -> bool {
+    find_upwards(&["burn.toml", "Burn.toml"]).is_some()
+}
+
+/// The first of `names` found in the working directory, else in the nearest folder above it.
+fn find_upwards(names: &[&str]) -> Option<PathBuf> {
     let mut dir = std::env::current_dir().ok()?;
     loop {
-        let names = ["cubecl.toml", "CubeCL.toml", "burn.toml", "Burn.toml"];
         if let Some(found) = names.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
             return Some(found);
         }
@@ -224,6 +300,7 @@ mod tests {
         let settings = RuntimeSettings {
             cache_dir: Some(PathBuf::from("/tmp/d2l-cache")),
             kernel_log: Some(PathBuf::from("/tmp/kernels.log")),
+            ..RuntimeSettings::default()
         };
         assert_eq!(settings.cache_root(), PathBuf::from("/tmp/d2l-cache"));
         let config = settings.apply(CubeClRuntimeConfig::default(), false);
@@ -245,5 +322,26 @@ mod tests {
         user.environment.path = CacheConfig::Local;
         let config = global.apply(user, true);
         assert!(matches!(config.environment.path, CacheConfig::Local));
+    }
+
+    #[test]
+    fn settings_set_the_fusion_search_and_keep_burns_other_defaults() {
+        let default = RuntimeSettings::default().burn_config();
+        assert_eq!(default.fusion().beam_search.max_blocks, FUSION_MAX_BLOCKS);
+        let wide = RuntimeSettings {
+            fusion_max_blocks: 8,
+            ..RuntimeSettings::default()
+        };
+        let config = wide.burn_config();
+        assert_eq!(config.fusion().beam_search.max_blocks, 8);
+        let burn = BurnConfig::default();
+        assert_eq!(
+            config.fusion().growth_patience,
+            burn.fusion().growth_patience
+        );
+        assert_eq!(
+            config.fusion().beam_search.max_explorations,
+            burn.fusion().beam_search.max_explorations
+        );
     }
 }
