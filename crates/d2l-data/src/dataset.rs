@@ -18,7 +18,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use std::sync::Arc;
 
-use crate::transfer::{is_accelerator, upload};
+use d2l_device::{is_accelerator, upload};
 
 /// The targets of a dataset, indexed along their first dimension: class indices
 /// (`Tensor<1, Int>`) or regression targets (`Tensor<2>`).

@@ -168,7 +168,7 @@ impl Split {
     /// - `[n]`, class indices
     pub fn labels_tensor(&self, device: &Device) -> Tensor<1, Int> {
         let labels: Vec<i64> = self.labels.iter().map(|&l| i64::from(l)).collect();
-        crate::transfer::upload(TensorData::new(labels, [self.len()]), device)
+        d2l_device::upload(TensorData::new(labels, [self.len()]), device)
     }
 }
 

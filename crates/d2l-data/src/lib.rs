@@ -27,7 +27,6 @@ mod error;
 pub mod fashion_mnist;
 pub mod idx;
 pub mod kaggle_house;
-pub mod transfer;
 
 pub use cache::Cache;
 pub use dataset::{Placement, Table, Targets, TensorDataset};

@@ -13,11 +13,12 @@ use std::time::Instant;
 use crate::Error;
 use crate::dropout::Dropout;
 use crate::dropout_scratch::DropoutScratch;
-use crate::experiment::{Adapter, Run};
+use crate::experiment::Run;
 use crate::fashion::{Classifier, train};
 use crate::house::{HouseConfig, HouseData};
 use crate::mlp::Mlp;
 use crate::softmax::Softmax;
+use d2l_device::Adapter;
 
 /// What one implementation measured. Times are medians over the timed repetitions; every
 /// Fashion-MNIST epoch is a training pass and a test evaluation, batch 256.

@@ -2,6 +2,7 @@
 
 use burn::config::Config;
 use burn::tensor::Device;
+use d2l_device::Adapter;
 use d2l_learner::{LearnerConfig, RunDir, TrainError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -139,24 +140,6 @@ impl Env {
             command_line: std::env::args().collect(),
             adapter: None,
         }
-    }
-}
-
-/// The adapter a GPU backend's device runs on, as its driver reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Adapter {
-    /// The adapter's name (`NVIDIA H200`, `llvmpipe (LLVM 15.0.7, 256 bits)`).
-    pub name: String,
-    /// `discrete`, `integrated`, `virtual`, `cpu` (a software rasterizer) or `other`.
-    pub kind: String,
-    /// The driver and its version, as the driver reports them.
-    pub driver: String,
-}
-
-impl Adapter {
-    /// Whether it is software on the CPU rather than a GPU.
-    pub fn is_software(&self) -> bool {
-        self.kind == "cpu"
     }
 }
 

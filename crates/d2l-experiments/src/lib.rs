@@ -59,7 +59,7 @@ pub mod weight_decay;
 pub use args::LearnerArgs;
 pub use error::Error;
 pub use experiment::{
-    Adapter, Env, Experiment, Prediction, Provenance, Run, Summary, experiment_of, load_config,
+    Env, Experiment, Prediction, Provenance, Run, Summary, experiment_of, load_config,
     load_provenance, resume, train,
 };
 pub use registry::{Entry, Registered};

@@ -3,7 +3,7 @@
 use burn::config::Config;
 use burn::tensor::{Device, ExecutionError, Tensor, TensorReadError};
 use d2l_data::dataset::{Targets, TensorDataset, seeded_rng};
-use d2l_data::transfer::{is_accelerator, read};
+use d2l_device::{is_accelerator, read};
 use d2l_models::Model;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};

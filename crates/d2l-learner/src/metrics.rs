@@ -5,7 +5,7 @@
 //! at the end of a pass, and divided by the number of examples there.
 
 use burn::tensor::{Device, Int, Tensor};
-use d2l_data::transfer::{is_accelerator, read};
+use d2l_device::{is_accelerator, read};
 
 use crate::Loss;
 use crate::learner::TrainError;

@@ -3,7 +3,7 @@
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Gradients, Int, Tensor, TensorData};
-use d2l_data::transfer::{is_accelerator, read, upload};
+use d2l_device::{is_accelerator, read, upload};
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
 use std::sync::Mutex;

@@ -5,7 +5,7 @@
 //! the `D2L_BACKEND` environment variable, else the first compiled one.
 
 use burn::tensor::Device;
-use d2l_experiments::Adapter;
+use d2l_device::Adapter;
 use std::fmt;
 use std::str::FromStr;
 

@@ -5,6 +5,7 @@
 //!
 //! | crate | what it holds |
 //! |---|---|
+//! | [`devices`] (`d2l-device`) | which device is an accelerator, the adapter a GPU device runs on, the counted uploads and reads |
 //! | [`data`] (`d2l-data`) | Fashion-MNIST and Kaggle house loading, checksums, preprocessing, datasets of tensors |
 //! | [`models`] (`d2l-models`) | the `Model` trait, softmax and linear regression, MLPs, dropout, initialisers, hand-written ops |
 //! | [`learner`] (`d2l-learner`) | the generic training loop, updaters, metrics, run folders |
@@ -36,6 +37,7 @@ pub use backend::{Backend, device};
 /// Burn's runtime device, which [`device`] returns.
 pub use burn::tensor::Device;
 pub use d2l_data as data;
+pub use d2l_device as devices;
 pub use d2l_experiments as experiments;
 pub use d2l_learner as learner;
 pub use d2l_models as models;

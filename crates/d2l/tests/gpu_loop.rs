@@ -1,7 +1,7 @@
 //! The training loop on the GPU path (wgpu; software Vulkan, lavapipe, in CI), for each of the
 //! six Fashion-MNIST classifiers of the book:
 //! - an epoch reads from the device at most 3 times and uploads nothing per batch (one
-//!   permutation of the examples per epoch); the counts are those of `d2l::data::transfer`,
+//!   permutation of the examples per epoch); the counts are those of `d2l::devices` (`counts`),
 //!   through which the crates' uploads and reads go;
 //! - its first epoch gives the losses of flex from the same initial weights;
 //! - dropout is drawn on the device, repeats under a seed, and is off at evaluation.
@@ -14,7 +14,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Int, Tensor};
 use d2l::Backend;
 use d2l::data::FashionMnist;
-use d2l::data::transfer::{Transfers, counts, is_accelerator};
+use d2l::devices::{Transfers, counts, is_accelerator};
 use d2l::experiments::dropout::Dropout;
 use d2l::experiments::dropout_scratch::DropoutScratch;
 use d2l::experiments::fashion::{Classifier, ClassifierConfig, Net, book_classifiers};

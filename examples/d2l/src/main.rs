@@ -9,12 +9,13 @@
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use d2l::Backend;
 use d2l::Device;
+use d2l::devices::Adapter;
 use d2l::experiments::bench::{BenchReport, pytorch_reference, time_burn};
 use d2l::experiments::runs::{compare, list_runs, runs_table};
 use d2l::experiments::sweep::{
     Launch, SweepFile, Trial, check_trials, final_line, grid, run_sweep,
 };
-use d2l::experiments::{Adapter, DEFAULT, EXPERIMENTS, Entry, Env, Error, experiment_of, find};
+use d2l::experiments::{DEFAULT, EXPERIMENTS, Entry, Env, Error, experiment_of, find};
 use d2l::learner::RunDir;
 use peak_alloc::PeakAlloc;
 use std::ffi::OsString;
