@@ -1,6 +1,7 @@
 //! `cargo xtask lint`: formatting, clippy and the docs, all warnings denied, with the test
 //! build's features and profile so that Burn is not compiled for another feature set; then
-//! clippy on the one build outside it, the `vulkan` feature (SPIR-V), checked but not built.
+//! clippy on the one build outside it, the `vulkan` feature (SPIR-V), checked but not built;
+//! then `cargo package` of every library crate.
 
 use crate::{Failure, TEST_ARGS, cargo, run};
 
@@ -43,6 +44,22 @@ pub fn commands() -> Vec<Lint> {
             ],
             None,
         ),
+        // Every library crate packages as crates.io would take it (metadata, licence files,
+        // versions on path dependencies). Not verified by building the packages: that would
+        // compile Burn again, alone, for each feature set.
+        (
+            vec![
+                "package",
+                "--workspace",
+                "--exclude",
+                "d2l-cli",
+                "--exclude",
+                "xtask",
+                "--no-verify",
+                "--allow-dirty",
+            ],
+            None,
+        ),
     ]
 }
 
@@ -80,6 +97,10 @@ mod tests {
             lines[3],
             "clippy --package d2l-cli --no-default-features --features vulkan --release -- \
              -D warnings"
+        );
+        assert_eq!(
+            lines[4],
+            "package --workspace --exclude d2l-cli --exclude xtask --no-verify --allow-dirty"
         );
     }
 }

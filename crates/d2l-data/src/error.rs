@@ -8,8 +8,9 @@ use std::path::PathBuf;
 /// replace and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// The file could not be opened or read.
-    #[error("cannot read {path}: {source}")]
+    /// The file could not be opened or read. When it does not exist, the message says where
+    /// the data directory comes from and what it holds.
+    #[error("cannot read {path}: {source}{}", missing_hint(source))]
     Io {
         /// The file.
         path: PathBuf,
@@ -71,5 +72,44 @@ pub enum DataError {
     },
 }
 
+/// What to do about a data file that is not there: the data ships in the repository's
+/// `datasets/` folder, which a crate installed from a registry does not have.
+fn missing_hint(source: &std::io::Error) -> &'static str {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => {
+            "; the data directory is --data-dir, else $D2L_DATA_DIR, else the repository's \
+             datasets/ folder: point it at a folder holding fashion-mnist/ (the four original \
+             .gz files of Fashion-MNIST) and kaggle-house/ (train.csv, test.csv), as the \
+             repository's datasets/README.md lists them with their sources and digests"
+        }
+        _ => "",
+    }
+}
+
 /// The result type of this crate.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FashionMnist;
+
+    #[test]
+    fn a_missing_data_file_says_where_the_data_directory_comes_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = FashionMnist::load(dir.path()).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("$D2L_DATA_DIR"), "{message}");
+        assert!(message.contains("--data-dir"), "{message}");
+        // Other failures to read say what the system said, without the hint.
+        let denied = DataError::Io {
+            path: PathBuf::from("/data/x.gz"),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert!(!denied.to_string().contains("D2L_DATA_DIR"), "{denied}");
+    }
+}
