@@ -1,7 +1,8 @@
 //! `cargo xtask lint`: formatting, clippy and the docs, all warnings denied, with the test
 //! build's features and profile so that Burn is not compiled for another feature set; then
 //! clippy on the one build outside it, the `vulkan` feature (SPIR-V), checked but not built;
-//! then `cargo package` of every library crate.
+//! then `cargo package` of every library crate, and the versions this workspace shares with
+//! Burn (`versions`).
 
 use crate::{Failure, TEST_ARGS, cargo, run};
 
@@ -73,7 +74,7 @@ pub fn run_all() -> Result<(), Failure> {
         }
         run(&mut command)?;
     }
-    Ok(())
+    crate::versions::check()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod device_check;
 mod device_pack;
 mod lint;
 mod verb;
+mod versions;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -17,7 +18,9 @@ cargo xtask <task> [args]
 
 Tasks:
   test   run the whole test suite (the command the README and CI use)
-  lint   cargo fmt --check, clippy and cargo doc, warnings denied (the test build's features)
+  lint   cargo fmt --check, clippy and cargo doc, warnings denied (the test build's features);
+         clippy on the vulkan build; cargo package of the library crates; the versions of the
+         dependencies this workspace shares with Burn (gemm, wgpu, rand)
   bench  [--backend B] [--epochs N] time the book's recipes, write target/bench/bench.json,
          and compare with PyTorch when it is installed (another backend: flex timed beside it)
   device-check [--epochs N] [--allow-software]

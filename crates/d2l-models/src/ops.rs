@@ -5,7 +5,7 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Gradients, Int, Tensor, TensorData};
 use d2l_device::{is_accelerator, read, upload};
 use rand::rngs::SmallRng;
-use rand::{RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use std::sync::Mutex;
 
 /// d2l's `softmax`: `exp(X) / exp(X).sum(1)`, row by row, written out.

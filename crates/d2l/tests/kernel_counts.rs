@@ -3,7 +3,7 @@
 //! launch), held at what this build launches so that no change adds launches unseen. The
 //! evaluation pass is counted apart.
 //!
-//! Where they stand (README, "Kernels per step"): before this build, on an H200, softmax 26,
+//! Where they stand (docs/performance.md, "Kernels per step"): before this build, on an H200, softmax 26,
 //! mlp 42, dropout 51 per batch (lavapipe: mlp 44); this build on lavapipe 16, 22 and 33
 //! (the cross-entropy computed with its gradient, `d2l_models::softmax_cross_entropy`, and
 //! Burn's fusion search kept to three blocks, `d2l::runtime::FUSION_MAX_BLOCKS`). PyTorch's

@@ -351,7 +351,7 @@ fn tolerances(backend: Backend, recipe: &str) -> (f64, f64) {
     }
 }
 
-/// Every recipe on every compiled backend; prints the parity table of the README.
+/// Every recipe on every compiled backend; prints the parity table of docs/performance.md.
 #[test]
 fn every_recipe_matches_pytorch_step_by_step_on_every_backend() {
     let index = index();
