@@ -19,6 +19,16 @@ pub fn commands() -> Vec<Lint> {
     };
     vec![
         (vec!["fmt", "--all", "--check"], None),
+        // The crate outside the workspace (examples/embed), which `--all` does not reach.
+        (
+            vec![
+                "fmt",
+                "--manifest-path",
+                "examples/embed/Cargo.toml",
+                "--check",
+            ],
+            None,
+        ),
         (
             with(&["clippy", "--all-targets"], &["--", "-D", "warnings"]),
             None,
@@ -87,20 +97,24 @@ mod tests {
         assert_eq!(lines[0], "fmt --all --check");
         assert_eq!(
             lines[1],
-            "clippy --all-targets --workspace --features flex,ndarray,wgpu --release -- -D warnings"
+            "fmt --manifest-path examples/embed/Cargo.toml --check"
         );
         assert_eq!(
             lines[2],
-            "doc --no-deps --workspace --features flex,ndarray,wgpu --release"
+            "clippy --all-targets --workspace --features flex,ndarray,wgpu --release -- -D warnings"
         );
-        assert_eq!(commands()[2].1, Some(("RUSTDOCFLAGS", "-D warnings")));
         assert_eq!(
             lines[3],
+            "doc --no-deps --workspace --features flex,ndarray,wgpu --release"
+        );
+        assert_eq!(commands()[3].1, Some(("RUSTDOCFLAGS", "-D warnings")));
+        assert_eq!(
+            lines[4],
             "clippy --package d2l-cli --no-default-features --features vulkan --release -- \
              -D warnings"
         );
         assert_eq!(
-            lines[4],
+            lines[5],
             "package --workspace --exclude d2l-cli --exclude xtask --no-verify --allow-dirty"
         );
     }

@@ -6,6 +6,7 @@
 mod bench;
 mod device_check;
 mod device_pack;
+mod embed;
 mod lint;
 mod verb;
 mod versions;
@@ -17,7 +18,8 @@ const HELP: &str = "\
 cargo xtask <task> [args]
 
 Tasks:
-  test   run the whole test suite (the command the README and CI use)
+  test   run the whole test suite (the command the README and CI use), then build and run
+         examples/embed, a crate outside the workspace (with arguments: cargo test's only)
   lint   cargo fmt --check, clippy and cargo doc, warnings denied (the test build's features);
          clippy on the vulkan build; cargo package of the library crates; the versions of the
          dependencies this workspace shares with Burn (gemm, wgpu, rand)
@@ -57,7 +59,14 @@ pub const TEST_ARGS: [&str; 5] = [
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("test") => run(cargo().args(TEST_ARGS).args(&args[1..])),
+        // The whole suite, then the outside crate; a filtered run (`test NAME`) is the
+        // workspace's tests only.
+        Some("test") => {
+            run(cargo().args(TEST_ARGS).args(&args[1..])).and_then(|()| match args.len() {
+                1 => embed::run_example(),
+                _ => Ok(()),
+            })
+        }
         Some("lint") => lint::run_all(),
         Some("bench") => bench::run(&args[1..]),
         Some("device-check") => device_check::run(&args[1..]),

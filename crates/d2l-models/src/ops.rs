@@ -38,9 +38,9 @@ pub fn cross_entropy(probabilities: Tensor<2>, targets: Tensor<1, Int>) -> Tenso
 /// On an accelerator ([`is_accelerator`]) while training (an autodiff device), the loss and
 /// its gradient with respect to the scores, `softmax(logits) - onehot(targets)`, are computed
 /// together outside the autodiff graph, which then only carries that gradient back: the same
-/// values and gradients (to f32 rounding), in about a third of the kernel launches of
-/// `log_softmax`'s and the pick's backward passes (see `d2l kernels`). Elsewhere it is the
-/// plain expression.
+/// values and gradients (to f32 rounding) in fewer kernel launches on wgpu: 9 against 18 for
+/// the loss, its backward pass and the update of one linear layer measured alone, 22 against 26
+/// per training step of the book's MLP (`d2l kernels`). Elsewhere it is the plain expression.
 ///
 /// # Shapes
 /// - logits: `[batch, classes]`
