@@ -11,7 +11,7 @@ type Lint = (Vec<&'static str>, Option<(&'static str, &'static str)>);
 
 /// The lint commands.
 pub fn commands() -> Vec<Lint> {
-    // `--workspace --features flex,ndarray,wgpu --release`: the test command's feature set and
+    // `--workspace --features <TEST_FEATURES> --release`: the test command's feature set and
     // profile.
     let shared = &TEST_ARGS[1..];
     let with = |head: &[&'static str], tail: &[&'static str]| {
@@ -101,11 +101,11 @@ mod tests {
         );
         assert_eq!(
             lines[2],
-            "clippy --all-targets --workspace --features flex,ndarray,wgpu --release -- -D warnings"
+            "clippy --all-targets --workspace --features flex,ndarray,wgpu,burn-train --release -- -D warnings"
         );
         assert_eq!(
             lines[3],
-            "doc --no-deps --workspace --features flex,ndarray,wgpu --release"
+            "doc --no-deps --workspace --features flex,ndarray,wgpu,burn-train --release"
         );
         assert_eq!(commands()[3].1, Some(("RUSTDOCFLAGS", "-D warnings")));
         assert_eq!(

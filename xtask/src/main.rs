@@ -37,6 +37,7 @@ Tasks:
          `cargo xtask train --help` lists the experiments, `train <experiment> --help` its options;
          train --resume RUN_DIR [--epochs N] continues a run from its last checkpoint;
          evaluate RUN_DIR, predict RUN_DIR --input FILE, runs, compare RUN_DIR RUN_DIR...;
+         export RUN_DIR [--out FILE] writes a run's model as SafeTensors for PyTorch;
          sweep EXPERIMENT [--file F] [--jobs N] [GRID] trains and ranks many trials;
          kernels [--recipes R,..] (--backend wgpu) counts the kernels per training step
 ";
@@ -44,7 +45,7 @@ Tasks:
 /// The backends of the test build: all three, in one feature set, so that Burn is compiled
 /// once. Named rather than `--all-features`, which would add `vulkan` (the SPIR-V compiler,
 /// which crashes the software Vulkan the wgpu tests run on).
-pub const TEST_FEATURES: &str = "flex,ndarray,wgpu";
+pub const TEST_FEATURES: &str = "flex,ndarray,wgpu,burn-train";
 
 /// The command that runs the test suite: every backend in one feature set, release profile
 /// (the tests train real models), so Burn is compiled once.

@@ -1,6 +1,6 @@
 //! `cargo xtask <verb> [--backend B] [ARGS...]`: build the `d2l` binary in release mode with
 //! backend B's cargo feature (flex by default), then run `d2l --backend B <verb> ARGS...`.
-//! Every verb of the binary (`train`, `evaluate`, `predict`, `runs`, `compare`, `sweep`) is
+//! Every verb of the binary (`train`, `evaluate`, `predict`, `export`, `runs`, `compare`, `sweep`) is
 //! reachable this way.
 
 use crate::{Failure, cargo, run as run_command};

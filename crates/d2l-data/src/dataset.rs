@@ -386,6 +386,27 @@ impl<T: Targets> TensorDataset<T> {
         })
     }
 
+    /// The examples at `indices`, in that order, as one batch: features `[indices.len(),
+    /// features]` and their targets. What a data loader that draws examples one by one (Burn's
+    /// `DataLoader`) batches with; the loops of this project take [`batches`](Self::batches).
+    ///
+    /// # Panics
+    /// When an index is not below [`len`](Self::len).
+    pub fn gather(&self, indices: &[usize]) -> (Tensor<2>, T) {
+        if let Some(&index) = indices.iter().find(|&&index| index >= self.len()) {
+            panic!("example {index} of a dataset of {}", self.len());
+        }
+        let order: Vec<i64> = indices.iter().map(|&index| index as i64).collect();
+        let selected: Tensor<1, Int> =
+            upload(TensorData::new(order, [indices.len()]), &self.device());
+        let inputs = match &self.features {
+            Features::Tensor(inputs) => inputs.clone().select(0, selected.clone()),
+            Features::Bytes(rows) => rows.tensor(indices.iter().copied()),
+            Features::Packed(rows) => rows.unpack(rows.words.clone().select(0, selected.clone())),
+        };
+        (inputs, self.targets.select(selected))
+    }
+
     /// A random permutation of the examples' indices, drawn from `rng`.
     pub fn shuffled_order(&self, rng: &mut StdRng) -> Vec<i64> {
         let mut order: Vec<i64> = (0..self.len() as i64).collect();
@@ -458,6 +479,27 @@ mod tests {
         assert_eq!(batches.len(), 3);
         assert_eq!(batches[2].1, vec![8, 9]);
         assert_eq!(batches[0].0, vec![0.0, 1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn gathered_examples_come_in_the_order_asked_from_every_placement() {
+        let indices = [7, 2, 2, 9, 0];
+        let expected = (vec![7.0, 2.0, 2.0, 9.0, 0.0], vec![7, 2, 2, 9, 0]);
+        for data in [
+            dataset(10),
+            bytes_in(Placement::Host, 10),
+            bytes_in(Placement::Device, 10),
+        ] {
+            let (inputs, targets) = data.gather(&indices);
+            assert_eq!(inputs.dims(), [5, 1]);
+            assert_eq!(rows((inputs, targets)), expected);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "example 10 of a dataset of 10")]
+    fn gathering_past_the_end_names_the_index() {
+        dataset(10).gather(&[3, 10]);
     }
 
     /// The same examples as `dataset(n)`, as bytes kept on the host (`n` ≤ 256).

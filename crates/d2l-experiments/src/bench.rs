@@ -335,7 +335,7 @@ impl Timer<'_> {
     fn classifier<C: Classifier>(&self, data: &FashionMnist) -> Result<Timed, Error> {
         let mut config = C::book();
         config.learner.epochs = self.epochs;
-        self.device.seed(config.learner.seed);
+        d2l_learner::seed_run(self.device, config.learner.seed);
         let dir = self.run_dir(C::NAME)?;
         let history = train(&config, data, &self.run(&dir))?;
         let mut seconds: Vec<f64> = history.iter().map(|r: &EpochRecord| r.seconds).collect();

@@ -3,12 +3,14 @@
 use burn::config::Config;
 use burn::tensor::Device;
 use d2l_device::Adapter;
+use d2l_learner::run::files;
 use d2l_learner::{LearnerConfig, RunDir, TrainError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::Error;
+use crate::export::Exported;
 
 /// One experiment of the book: its name, its configuration with the book's defaults, the
 /// command-line options that change it, and its run.
@@ -75,6 +77,15 @@ pub trait Experiment: 'static {
     fn evaluate(_config: &Self::Config, _run: &Run<'_>) -> Result<Vec<(&'static str, f64)>, Error> {
         Err(Error::Option(format!(
             "{} has no saved model to evaluate",
+            Self::NAME
+        )))
+    }
+
+    /// Writes the model a finished run saved in `run.dir` to `out` as SafeTensors, under the
+    /// names of d2l's PyTorch network ([`export`](crate::export)).
+    fn export(_config: &Self::Config, _run: &Run<'_>, _out: &Path) -> Result<Exported, Error> {
+        Err(Error::Option(format!(
+            "{} has no saved model to export",
             Self::NAME
         )))
     }
@@ -295,7 +306,7 @@ fn finish<E: Experiment>(
     start: Instant,
 ) -> Result<Summary<E::Results>, Error> {
     let learner = E::learner(config);
-    env.device.seed(learner.seed);
+    d2l_learner::seed_run(&env.device, learner.seed);
     let results = E::run(config, &env.run(dir)).map_err(|error| match error {
         Error::Train(TrainError::Interrupted { epoch, epochs }) => Error::Interrupted {
             run_dir: dir.path().to_path_buf(),
@@ -314,7 +325,7 @@ fn finish<E: Experiment>(
         run_dir: dir.path().to_path_buf(),
     };
     let json = serde_json::to_string(&summary).expect("a summary serialises");
-    dir.write_file("summary.json", format!("{json}\n").as_bytes())?;
+    dir.write_file(files::SUMMARY, format!("{json}\n").as_bytes())?;
     Ok(summary)
 }
 
@@ -394,7 +405,7 @@ pub fn experiment_of(run_dir: &Path) -> Result<String, Error> {
 
 /// `run_dir/config.json`: its path and its text.
 fn read_config_json(run_dir: &Path) -> Result<(PathBuf, String), Error> {
-    let path = run_dir.join("config.json");
+    let path = run_dir.join(files::CONFIG);
     let text = std::fs::read_to_string(&path).map_err(|e| config_error(&path)(e.to_string()))?;
     Ok((path, text))
 }

@@ -11,19 +11,21 @@ use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use d2l_data::fashion_mnist::{IMAGE_SIDE, pixels_tensor, read_images};
 use d2l_data::{CLASS_NAMES, FashionMnist, IMAGE_PIXELS, Split, TensorDataset};
+use d2l_learner::run::files;
 use d2l_learner::{
     Accuracy, EpochRecord, Learner, LearnerConfig, Loss, Model, Scale, TrainError, UpdaterConfig,
     evaluate_with, evaluation_batch_size,
 };
 use d2l_models::{
-    Init, Mlp, MlpConfig, MlpScratch, SoftmaxConfig, SoftmaxRegression, SoftmaxScratch,
-    cross_entropy, softmax_cross_entropy,
+    Init, LinearLayers, Mlp, MlpConfig, MlpScratch, SoftmaxConfig, SoftmaxRegression,
+    SoftmaxScratch, cross_entropy, softmax_cross_entropy,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::path::Path;
 
 use crate::experiment::{Experiment, Prediction, Run};
+use crate::export::{Exported, TorchSequential, write_safetensors};
 use crate::{Error, LearnerArgs};
 
 /// How many test images the prediction grid shows.
@@ -213,6 +215,21 @@ impl<C: Classifier> Experiment for C {
         Ok(vec![("test_acc", accuracy)])
     }
 
+    /// The saved model as d2l's PyTorch network: `nn.Flatten()`, then each `nn.Linear`
+    /// followed by `nn.ReLU()` (and `nn.Dropout` in the dropout networks) but the last.
+    fn export(config: &ClassifierConfig, run: &Run<'_>, out: &Path) -> Result<Exported, Error> {
+        let trained = Trained::load(config, run)?;
+        let dropout = match &config.net {
+            Net::MlpScratch(c) | Net::Mlp(c) => !c.dropout.is_empty(),
+            Net::SoftmaxScratch(_) | Net::Softmax(_) => false,
+        };
+        let layout = TorchSequential {
+            flatten: true,
+            dropout,
+        };
+        write_safetensors(trained.linear_layers(), layout, Self::NAME, out)
+    }
+
     /// Classifies the images of `input` (an IDX file or a PNG, [`read_images`]) into the CSV
     /// `out` (`index,class,label,probability`) and draws the first ones beside it
     /// (`out` with the extension `svg`).
@@ -272,7 +289,7 @@ enum Trained {
 
 impl Trained {
     fn load(config: &ClassifierConfig, run: &Run<'_>) -> Result<Self, Error> {
-        let path = run.dir.path().join("model.bpk");
+        let path = run.dir.weights_path("");
         let device = run.device;
         Ok(match &config.net {
             Net::SoftmaxScratch(c) => Trained::SoftmaxScratch(load(c.init_scratch(device), &path)?),
@@ -290,6 +307,16 @@ impl Trained {
             Trained::Softmax(m) => m.forward(x),
             Trained::MlpScratch(m) => m.forward(x),
             Trained::Mlp(m) => m.forward(x),
+        }
+    }
+
+    /// Its layers' weights and biases, input side first.
+    fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {
+        match self {
+            Trained::SoftmaxScratch(m) => m.linear_layers(),
+            Trained::Softmax(m) => m.linear_layers(),
+            Trained::MlpScratch(m) => m.linear_layers(),
+            Trained::Mlp(m) => m.linear_layers(),
         }
     }
 
@@ -355,7 +382,9 @@ impl Trainer<'_> {
         let shown = self.test.head(PREDICTION_GRID_IMAGES);
         let predicted = predict(&model, &shown, self.run.device)?;
         let svg = image_grid(&shown.pixels(), Some(shown.labels()), &predicted);
-        self.run.dir.write_file("predictions.svg", svg.as_bytes())?;
+        self.run
+            .dir
+            .write_file(files::PREDICTIONS, svg.as_bytes())?;
         Ok(history)
     }
 }

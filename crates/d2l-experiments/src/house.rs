@@ -18,13 +18,14 @@ use burn::tensor::{Device, Tensor, TensorData};
 use clap::{Args, ValueEnum};
 use d2l_data::kaggle_house::{Frame, ID, TARGET, read_frame};
 use d2l_data::{DataError, KaggleHouse, PreprocessOptions, Preprocessor, Table, TensorDataset};
+use d2l_learner::run::files;
 use d2l_learner::{
     EpochRecord, Learner, LearnerConfig, LogRmse, LogTargetRmse, Loss, Metric, Model, RunDir,
     Scale, TrainError, UpdaterConfig, evaluate_with, evaluation_batch_size,
 };
 use d2l_models::{
-    Init, LinearRegression, LinearRegressionConfig, LinearRegressionScratch, Mlp, MlpConfig,
-    half_squared_error, log_rmse_loss, squared_error,
+    Init, LinearLayers, LinearRegression, LinearRegressionConfig, LinearRegressionScratch, Mlp,
+    MlpConfig, half_squared_error, log_rmse_loss, squared_error,
 };
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
@@ -32,6 +33,7 @@ use std::path::Path;
 
 use crate::args::{non_negative_number, positive_count, probability, value_name};
 use crate::experiment::{Experiment, Prediction, Run};
+use crate::export::{Exported, TorchSequential, write_safetensors};
 use crate::fashion::{load, write};
 use crate::{Error, LearnerArgs};
 
@@ -322,7 +324,7 @@ impl Experiment for House {
         let preprocessor = serde_json::to_string_pretty(&prepared.preprocessor)
             .expect("a preprocessor serialises");
         run.dir
-            .write_file("preprocessor.json", preprocessor.as_bytes())?;
+            .write_file(files::PREPROCESSOR, preprocessor.as_bytes())?;
         let k_fold = prepared.k_fold(config, run)?;
         if run.progress {
             eprintln!(
@@ -335,7 +337,7 @@ impl Experiment for House {
         let (prices, last) = prepared.final_model(config, run)?;
         let submission = submission_csv(&data.test, &prices)?;
         run.dir
-            .write_file("submission.csv", submission.as_bytes())?;
+            .write_file(files::SUBMISSION, submission.as_bytes())?;
         Ok(HouseResults {
             k_fold,
             final_train_log_rmse: last.train_metric,
@@ -353,6 +355,24 @@ impl Experiment for House {
         Ok(vec![("final_train_log_rmse", rmse)])
     }
 
+    /// The final model as d2l's PyTorch network: `nn.Linear(width, 1)` (`0.weight`,
+    /// `0.bias`), or the MLP's `nn.Linear`, `nn.ReLU()`, `nn.Dropout`, `nn.Linear`. A run on log
+    /// prices (`--recipe better`) exports a network whose outputs are log prices.
+    fn export(config: &HouseConfig, run: &Run<'_>, out: &Path) -> Result<Exported, Error> {
+        let width = load_preprocessor(run)?.num_features();
+        let trained = TrainedHouse::load(config, width, run)?;
+        let layers = match &trained {
+            TrainedHouse::Linear(m) => m.linear_layers(),
+            TrainedHouse::Lasso(m) => m.linear_layers(),
+            TrainedHouse::Mlp(m) => m.linear_layers(),
+        };
+        let layout = TorchSequential {
+            flatten: false,
+            dropout: config.model == HouseModel::Mlp,
+        };
+        write_safetensors(layers, layout, Self::NAME, out)
+    }
+
     /// Prices the houses of `input` (a CSV with Kaggle's schema, [`read_frame`]) with the run's
     /// preprocessor and final model into the CSV `out` (`Id,SalePrice`, as `submission.csv`).
     fn predict(
@@ -361,14 +381,7 @@ impl Experiment for House {
         input: &Path,
         out: &Path,
     ) -> Result<Prediction, Error> {
-        let path = run.dir.path().join("preprocessor.json");
-        let unreadable = |message: String| Error::Config {
-            path: path.clone(),
-            message,
-        };
-        let text = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
-        let preprocessor: Preprocessor =
-            serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+        let preprocessor = load_preprocessor(run)?;
         let frame = read_frame(input)?;
         let width = preprocessor.num_features();
         let trained = TrainedHouse::load(config, width, run)?;
@@ -491,6 +504,17 @@ impl Trainer<'_> {
     }
 }
 
+/// The preprocessor a run saved (`preprocessor.json`).
+fn load_preprocessor(run: &Run<'_>) -> Result<Preprocessor, Error> {
+    let path = run.dir.path().join(files::PREPROCESSOR);
+    let unreadable = |message: String| Error::Config {
+        path: path.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))
+}
+
 /// d2l's `nn.Linear(width, 1)` with PyTorch's default initialisation.
 fn linear_config(width: usize) -> LinearRegressionConfig {
     LinearRegressionConfig::new(width).with_init(Init::Torch)
@@ -527,7 +551,7 @@ enum TrainedHouse {
 
 impl TrainedHouse {
     fn load(config: &HouseConfig, width: usize, run: &Run<'_>) -> Result<Self, Error> {
-        let path = run.dir.path().join("model.bpk");
+        let path = run.dir.weights_path("");
         let device = run.device;
         Ok(match (config.model, config.recipe) {
             (HouseModel::Linear, HouseRecipe::Book) => {

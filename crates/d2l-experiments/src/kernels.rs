@@ -131,7 +131,7 @@ fn fit(
         }
     }
     let ad = train.device().autodiff();
-    ad.seed(config.learner.seed);
+    d2l_learner::seed_run(&ad, config.learner.seed);
     let data = (train, test);
     match &config.net {
         Net::Softmax(c) => run(config, epochs, c.init(&ad), data, after),

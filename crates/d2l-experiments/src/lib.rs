@@ -40,6 +40,7 @@ mod args;
 pub mod bench;
 mod error;
 mod experiment;
+pub mod export;
 pub mod fashion;
 pub mod kernels;
 mod registry;

@@ -349,7 +349,7 @@ mod tests {
     #[test]
     fn the_product_of_a_hundred_random_matrices_explodes() {
         let device = Device::flex();
-        device.seed(1);
+        d2l_learner::seed_run(&device, 1);
         let max = random_matrix_product(100, &device)
             .abs()
             .max()
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn equal_initialisation_keeps_hidden_units_equal() {
         let device = Device::flex();
-        device.seed(3);
+        d2l_learner::seed_run(&device, 3);
         let config = StabilityConfig::new();
         let difference = |init| {
             hidden_unit_difference(
@@ -384,7 +384,7 @@ mod tests {
     #[test]
     fn dropout_breaks_the_symmetry_of_equal_initialisation() {
         let device = Device::flex();
-        device.seed(3);
+        d2l_learner::seed_run(&device, 3);
         let config = StabilityConfig::new();
         let model = config
             .model

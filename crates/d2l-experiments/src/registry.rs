@@ -1,7 +1,6 @@
 //! The experiments as the command line sees them: a subcommand each, built from the
 //! experiment's options and the defaults of its configuration, and run from clap's matches.
 
-use clap::parser::ValueSource;
 use clap::{ArgMatches, Command, FromArgMatches};
 use d2l_learner::RunDir;
 use serde::ser::{SerializeMap, Serializer};
@@ -22,14 +21,18 @@ pub trait Entry: Sync {
     /// Trains it with the options in `matches` (of [`command`](Self::command)) and returns
     /// the summary as one line of JSON.
     fn train(&self, matches: &ArgMatches, env: &Env) -> Result<String, Error>;
-    /// Continues the run in `run_dir` ([`resume`]); of the options in `matches`, only
-    /// `--epochs` may be given. Returns the summary as one line of JSON.
-    fn resume(&self, matches: &ArgMatches, run_dir: &Path, env: &Env) -> Result<String, Error>;
+    /// Continues the run in `run_dir` ([`resume`]) with its configuration, for `epochs` in all
+    /// if given (a larger number extends a finished run). Returns the summary as one line of
+    /// JSON.
+    fn resume(&self, epochs: Option<usize>, run_dir: &Path, env: &Env) -> Result<String, Error>;
     /// Evaluates the run in `run_dir` ([`Experiment::evaluate`]): one line of JSON.
     fn evaluate(&self, run_dir: &Path, env: &Env) -> Result<String, Error>;
     /// Predicts with the run in `run_dir` ([`Experiment::predict`]): one line of JSON.
     fn predict(&self, run_dir: &Path, input: &Path, out: &Path, env: &Env)
     -> Result<String, Error>;
+    /// Exports the run in `run_dir` as SafeTensors to `out` ([`Experiment::export`]): one
+    /// line of JSON.
+    fn export(&self, run_dir: &Path, out: &Path, env: &Env) -> Result<String, Error>;
     /// The summary key `d2l runs` shows ([`Experiment::HEADLINE`]).
     fn headline(&self) -> &'static str;
     /// Whether a smaller headline is better ([`Experiment::LOWER_IS_BETTER`]).
@@ -80,22 +83,7 @@ impl<E: Experiment> Entry for Registered<E> {
         Ok(serde_json::to_string(&summary).expect("a summary serialises"))
     }
 
-    fn resume(&self, matches: &ArgMatches, run_dir: &Path, env: &Env) -> Result<String, Error> {
-        let own = <E::Args as clap::Args>::augment_args(Command::new(E::NAME));
-        let given: Vec<String> = own
-            .get_arguments()
-            .map(|arg| arg.get_id().as_str())
-            .filter(|&id| id != "epochs")
-            .filter(|&id| matches.value_source(id) == Some(ValueSource::CommandLine))
-            .map(|id| format!("--{}", id.replace('_', "-")))
-            .collect();
-        if !given.is_empty() {
-            return Err(Error::Option(format!(
-                "a resumed run keeps its configuration: only --epochs may change, not {}",
-                given.join(", ")
-            )));
-        }
-        let epochs = matches.get_one::<usize>("epochs").copied();
+    fn resume(&self, epochs: Option<usize>, run_dir: &Path, env: &Env) -> Result<String, Error> {
         let summary = resume::<E>(run_dir, epochs, env)?;
         Ok(serde_json::to_string(&summary).expect("a summary serialises"))
     }
@@ -118,6 +106,13 @@ impl<E: Experiment> Entry for Registered<E> {
         let dir = RunDir::open(run_dir)?;
         let prediction = E::predict(&config, &env.run(&dir), input, out)?;
         Ok(serde_json::to_string(&prediction).expect("a prediction serialises"))
+    }
+
+    fn export(&self, run_dir: &Path, out: &Path, env: &Env) -> Result<String, Error> {
+        let config = load_config::<E>(run_dir)?;
+        let dir = RunDir::open(run_dir)?;
+        let exported = E::export(&config, &env.run(&dir), out)?;
+        Ok(serde_json::to_string(&exported).expect("an export serialises"))
     }
 
     fn headline(&self) -> &'static str {

@@ -1,6 +1,7 @@
 //! The runs of a folder side by side: `d2l runs` (a table of every run) and `d2l compare`
 //! (the differing settings, the results and one overlay plot of several runs).
 
+use d2l_learner::run::files;
 use d2l_learner::{Curve, Scale, TrainError, plot_lines};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,7 +36,7 @@ pub fn list_runs(runs_dir: &Path) -> Result<Vec<RunInfo>, Error> {
     let mut runs = Vec::new();
     for entry in entries {
         let dir = entry.map_err(unreadable(runs_dir))?.path();
-        if dir.join("config.json").is_file() {
+        if dir.join(files::CONFIG).is_file() {
             runs.push(run_info(&dir)?);
         }
     }
@@ -45,8 +46,8 @@ pub fn list_runs(runs_dir: &Path) -> Result<Vec<RunInfo>, Error> {
 
 /// What `d2l runs` shows of `dir`.
 pub fn run_info(dir: &Path) -> Result<RunInfo, Error> {
-    let config = read_json(&dir.join("config.json"))?;
-    let summary_path = dir.join("summary.json");
+    let config = read_json(&dir.join(files::CONFIG))?;
+    let summary_path = dir.join(files::SUMMARY);
     let summary = summary_path
         .is_file()
         .then(|| read_json(&summary_path))
@@ -81,14 +82,14 @@ pub fn run_info(dir: &Path) -> Result<RunInfo, Error> {
 
 /// The epoch of the checkpoint written last in `dir` (0 for none).
 fn last_checkpoint_epoch(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir.join(d2l_learner::checkpoint::CHECKPOINTS)) else {
+    let Ok(entries) = std::fs::read_dir(dir.join(files::CHECKPOINTS)) else {
         return 0;
     };
     entries
         .filter_map(|entry| {
             let path = entry.ok()?.path();
             let name = path.file_name()?.to_str()?;
-            if !name.ends_with("latest.json") {
+            if !name.ends_with(files::LATEST) {
                 return None;
             }
             let modified = path.metadata().ok()?.modified().ok()?;
@@ -162,13 +163,13 @@ pub fn compare(dirs: &[PathBuf], plot: &Path) -> Result<Comparison, Error> {
     let mut curves = Vec::new();
     let mut names = BTreeSet::new();
     for dir in dirs {
-        let mut config = read_json(&dir.join("config.json"))?;
+        let mut config = read_json(&dir.join(files::CONFIG))?;
         if let Some(object) = config.as_object_mut() {
             object.remove("provenance");
             object.remove("resumed");
         }
         settings.push(flatten(&config));
-        let summary_path = dir.join("summary.json");
+        let summary_path = dir.join(files::SUMMARY);
         let mut summary = match summary_path.is_file() {
             true => flatten(&read_json(&summary_path)?),
             false => BTreeMap::new(),
@@ -270,14 +271,14 @@ pub(crate) fn write_overlay(
 pub fn held_out_curve(dir: &Path) -> Result<(String, Vec<(f64, f64)>), Error> {
     let mut folds = Vec::new();
     for i in 1.. {
-        let path = dir.join(format!("fold-{i}-metrics.csv"));
+        let path = dir.join(files::metrics(&format!("fold-{i}-")));
         if !path.is_file() {
             break;
         }
         folds.push(metric_curve(&path)?);
     }
     let Some((name, first)) = folds.first() else {
-        return metric_curve(&dir.join("metrics.csv"));
+        return metric_curve(&dir.join(files::metrics("")));
     };
     let mean = first
         .iter()

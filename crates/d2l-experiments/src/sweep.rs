@@ -13,6 +13,7 @@
 //! concurrent trials share nothing (not even a device's random generator) and give exactly the
 //! figures of a sequential sweep.
 
+use d2l_learner::run::files;
 use d2l_learner::{Curve, TrainError, interrupt_requested};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -351,7 +352,7 @@ pub fn check_trials(entry: &dyn Entry, trials: &[Trial]) -> Result<(), Error> {
 
 /// Runs the `trials` of `entry`'s experiment into `dir`, at most `jobs` at a time, training
 /// each with `train(trial, its folder, how)`, which must leave a finished run (a
-/// `summary.json`) in the folder. Every trial's options are checked before any is trained.
+/// `summary.json`) in the folder or say why it could not. Every trial's options are checked before any is trained.
 /// A trial whose folder holds a finished run is skipped when that run's configuration is the
 /// trial's (and is an error otherwise); one holding an unfinished run is resumed.
 ///
@@ -366,15 +367,15 @@ pub fn run_sweep(
     dir: &Path,
     jobs: usize,
     progress: bool,
-    train: &(dyn Fn(&Trial, &Path, Launch) -> Result<(), Error> + Sync),
+    train: &(dyn Fn(&Trial, &Path, Launch) -> Result<(), String> + Sync),
 ) -> Result<SweepReport, Error> {
     check_trials(entry, trials)?;
     let mut plans = Vec::new();
     for trial in trials {
         let run_dir = dir.join(trial.folder());
-        let plan = if run_dir.join("summary.json").is_file() {
+        let plan = if run_dir.join(files::SUMMARY).is_file() {
             None
-        } else if run_dir.join("config.json").is_file() {
+        } else if run_dir.join(files::CONFIG).is_file() {
             Some(Launch::Resume)
         } else {
             Some(Launch::Train)
@@ -391,7 +392,7 @@ pub fn run_sweep(
     std::fs::create_dir_all(dir).map_err(TrainError::io(dir))?;
 
     let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<Option<Result<(), Error>>>> =
+    let outcomes: Mutex<Vec<Option<Result<(), String>>>> =
         Mutex::new(plans.iter().map(|_| None).collect());
     let done = AtomicUsize::new(0);
     let worker = || {
@@ -441,13 +442,13 @@ pub fn run_sweep(
         if let Some(Err(e)) = outcome {
             return Err(Error::Trial {
                 name: trial.name.clone(),
-                message: e.to_string(),
+                message: e,
             });
         }
         results.push(TrialResult {
             trial: (*trial).clone(),
             run_dir: run_dir.clone(),
-            results: summary_numbers(&run_dir.join("summary.json"))?,
+            results: summary_numbers(&run_dir.join(files::SUMMARY))?,
             skipped: plan.is_none(),
         });
     }
@@ -591,7 +592,7 @@ fn write_reports(
         names.insert(name);
         curves.push((r.trial.name.clone(), points));
     }
-    write_overlay(&curves, names, &dir.join("curves.svg"))?;
+    write_overlay(&curves, names, &dir.join(files::curves("")))?;
     Ok(SweepReport {
         dir: dir.to_path_buf(),
         headline,

@@ -201,7 +201,7 @@ impl Experiment for WeightDecay {
         for &lambda in &config.lambdas {
             for &style in &config.styles {
                 // The same initial weights for every model.
-                device.seed(config.learner.seed + 1);
+                d2l_learner::seed_run(device, config.learner.seed + 1);
                 let result = train_one(style, lambda, config, (&train, &test), run)?;
                 if run.progress {
                     eprintln!(

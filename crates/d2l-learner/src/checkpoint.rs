@@ -13,12 +13,16 @@ use d2l_models::Model;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-use crate::learner::{EpochRecord, LearnerConfig, TrainError};
-use crate::run::{RunDir, write_atomically};
+use crate::record::{EpochRecord, LearnerConfig, TrainError};
+use crate::run::{RunDir, files, write_atomically};
 use crate::updater::Updater;
 
-/// The folder of a run's checkpoints.
-pub const CHECKPOINTS: &str = "checkpoints";
+/// A checkpoint's model, in its folder.
+const MODEL: &str = "model.bpk";
+/// A checkpoint's optimizer state (a Burn optimizer's record), in its folder.
+const OPTIMIZER: &str = "optimizer.bpk";
+/// A checkpoint's loop state ([`CheckpointState`]), in its folder.
+const STATE: &str = "state.json";
 
 /// `state.json` of a checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,11 +107,12 @@ impl<'a> Checkpoints<'a> {
     }
 
     fn root(&self) -> PathBuf {
-        self.run_dir.path().join(CHECKPOINTS)
+        self.run_dir.path().join(files::CHECKPOINTS)
     }
 
     fn latest_path(&self) -> PathBuf {
-        self.root().join(format!("{}latest.json", self.prefix))
+        self.root()
+            .join(format!("{}{}", self.prefix, files::LATEST))
     }
 
     fn epoch_dir(&self, epoch: usize) -> PathBuf {
@@ -122,7 +127,7 @@ impl<'a> Checkpoints<'a> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(TrainError::io(&latest_path)(e)),
         };
-        let path = self.epoch_dir(latest.epoch).join("state.json");
+        let path = self.epoch_dir(latest.epoch).join(STATE);
         let text = std::fs::read_to_string(&path).map_err(|e| damaged(&path, e))?;
         let state: CheckpointState = serde_json::from_str(&text).map_err(|e| damaged(&path, e))?;
         if state.epoch != latest.epoch || state.history.len() != state.epoch {
@@ -152,7 +157,7 @@ impl<'a> Checkpoints<'a> {
         };
         let dir = self.epoch_dir(state.epoch);
         let saved = &state.learner;
-        let state_path = dir.join("state.json");
+        let state_path = dir.join(STATE);
         if (saved.batch_size, saved.lr, saved.seed) != (config.batch_size, config.lr, config.seed) {
             return Err(TrainError::Checkpoint {
                 path: state_path,
@@ -177,14 +182,14 @@ impl<'a> Checkpoints<'a> {
                 ),
             });
         }
-        let model_path = dir.join("model.bpk");
+        let model_path = dir.join(MODEL);
         let model = model
             .try_load_file(&model_path)
             .map_err(|e| damaged(&model_path, e))?;
         let updater = match updater {
             Updater::Sgd => Updater::Sgd,
             Updater::Optimizer(optimizer) => {
-                let path = dir.join("optimizer.bpk");
+                let path = dir.join(OPTIMIZER);
                 Updater::Optimizer(optimizer.load(&path).map_err(|e| damaged(&path, e))?)
             }
         };
@@ -211,13 +216,13 @@ impl<'a> Checkpoints<'a> {
             }
         }
         std::fs::create_dir(&temporary).map_err(TrainError::io(&temporary))?;
-        let model_path = temporary.join("model.bpk");
+        let model_path = temporary.join(MODEL);
         model
             .clone()
             .save_file(&model_path)
             .map_err(|e| TrainError::io(&model_path)(std::io::Error::other(e.to_string())))?;
         if let Updater::Optimizer(optimizer) = updater {
-            let path = temporary.join("optimizer.bpk");
+            let path = temporary.join(OPTIMIZER);
             optimizer
                 .save(&path)
                 .map_err(|e| TrainError::io(&path)(std::io::Error::other(e.to_string())))?;
@@ -228,7 +233,7 @@ impl<'a> Checkpoints<'a> {
             history: history.to_vec(),
         };
         let json = serde_json::to_string_pretty(&state).expect("a checkpoint state serialises");
-        let state_path = temporary.join("state.json");
+        let state_path = temporary.join(STATE);
         std::fs::write(&state_path, json).map_err(TrainError::io(&state_path))?;
         std::fs::rename(&temporary, &final_dir).map_err(TrainError::io(&final_dir))?;
         let latest = serde_json::to_string(&Latest { epoch }).expect("serialises");

@@ -1,13 +1,10 @@
 //! The training loop: one for every model, loss, metric and updater.
 
-use burn::config::Config;
-use burn::tensor::{Device, ExecutionError, Tensor, TensorReadError};
+use burn::tensor::{Device, Tensor};
 use d2l_data::dataset::{Targets, TensorDataset, seeded_rng};
 use d2l_device::{is_accelerator, read};
 use d2l_models::Model;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -16,119 +13,9 @@ use crate::interrupt::interrupt_requested;
 use crate::metrics::{BatchSums, Metric};
 use crate::plot::Scale;
 use crate::prefetch::prefetch;
+use crate::record::{EpochRecord, LearnerConfig, Observer, TrainError};
 use crate::run::{EpochLog, RunDir};
 use crate::{Loss, Updater};
-
-/// The hyper-parameters of the loop, with the book's defaults (d2l 3.6/4.2: batch 256,
-/// lr 0.1, 10 epochs).
-#[derive(Config, Debug, PartialEq)]
-pub struct LearnerConfig {
-    /// Passes over the training data.
-    #[config(default = 10)]
-    pub epochs: usize,
-    /// Examples per minibatch.
-    #[config(default = 256)]
-    pub batch_size: usize,
-    /// Learning rate.
-    #[config(default = 0.1)]
-    pub lr: f64,
-    /// Seed of the shuffles (and, set by the caller on the device, of the initialisation).
-    #[config(default = 42)]
-    pub seed: u64,
-}
-
-/// What one epoch measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochRecord {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Mean training loss over the examples of the epoch.
-    pub train_loss: f64,
-    /// The metric over the training examples, measured while training (d2l's `train_acc`).
-    pub train_metric: f64,
-    /// The metric on the held-out split after the epoch, evaluated with the model in
-    /// validation mode; `None` without a held-out split.
-    pub test_metric: Option<f64>,
-    /// Wall-clock seconds of the epoch (training pass and evaluation).
-    pub seconds: f64,
-}
-
-/// Why training stopped early.
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    /// A batch's loss was NaN or infinite.
-    #[error(
-        "training diverged at epoch {epoch}, batch {batch} of {batches}: the loss is {loss}; \
-         try a smaller learning rate"
-    )]
-    Diverged {
-        /// 1-based epoch.
-        epoch: usize,
-        /// 1-based batch within the epoch.
-        batch: usize,
-        /// Batches per epoch.
-        batches: usize,
-        /// The batch's mean loss.
-        loss: f64,
-    },
-    /// The device failed to compute or return results (out of memory, a lost GPU).
-    #[error("the device failed: {0}")]
-    Device(String),
-    /// An observer failed.
-    #[error("{0}")]
-    Observer(String),
-    /// A checkpoint could not be used: damaged, or written by another configuration.
-    #[error("checkpoint {path}: {message}")]
-    Checkpoint {
-        /// Its file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// A stop was requested ([`interrupt_flag`](crate::interrupt_flag)); the epoch's
-    /// checkpoint is saved.
-    #[error("interrupted after epoch {epoch} of {epochs}; its checkpoint is saved")]
-    Interrupted {
-        /// Epochs done.
-        epoch: usize,
-        /// Epochs planned.
-        epochs: usize,
-    },
-    /// A file of the run folder could not be written.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// What the operating system said.
-        source: std::io::Error,
-    },
-}
-
-impl From<TensorReadError> for TrainError {
-    fn from(error: TensorReadError) -> Self {
-        TrainError::Device(error.to_string())
-    }
-}
-
-impl From<ExecutionError> for TrainError {
-    fn from(error: ExecutionError) -> Self {
-        TrainError::Device(error.to_string())
-    }
-}
-
-impl TrainError {
-    /// Maps an I/O error on `path` to [`TrainError::Io`].
-    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> TrainError {
-        let path = path.into();
-        move |source| TrainError::Io { path, source }
-    }
-}
-
-/// Told about every finished epoch, in order.
-pub trait Observer {
-    /// Called after each epoch; an error stops training.
-    fn on_epoch(&mut self, record: &EpochRecord) -> Result<(), TrainError>;
-}
 
 /// The loop. Build it from a config, a loss, a metric and an updater, then [`fit`](Self::fit)
 /// a model.
@@ -291,7 +178,7 @@ impl<'a, T: Targets> Learner<'a, T> {
         };
         let (model, history) = self.run_epochs(model, train, test, done, Some(&mut hook))?;
         let model = model.valid();
-        run_dir.save_weights(model.clone(), &format!("{prefix}model"))?;
+        run_dir.save_weights(model.clone(), prefix)?;
         Ok((model, history))
     }
 
@@ -454,6 +341,15 @@ impl<'a, T: Targets> Learner<'a, T> {
 struct CheckpointHook<'a> {
     checkpoints: &'a Checkpoints<'a>,
     log: &'a mut EpochLog,
+}
+
+/// Seeds `device`'s generator (initial parameters, which Burn draws when a model is first
+/// used, and dropout masks) with `seed` at the start of a run: every seeding of a device in
+/// this project is here or in [`Learner::fit`] (each later epoch with [`epoch_seed`], and the
+/// end of a fit), so that a run's randomness follows from its seed alone and a resumed run is
+/// the run that did not stop. Seeding `device` seeds its autodiff side too.
+pub fn seed_run(device: &Device, seed: u64) {
+    device.seed(seed);
 }
 
 /// The seed of the device's generator for `epoch` of a loop seeded with `seed` (SplitMix64 of

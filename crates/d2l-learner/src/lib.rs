@@ -47,6 +47,8 @@
 //! # Ok::<(), d2l_learner::TrainError>(())
 //! ```
 
+#[cfg(feature = "burn-train")]
+pub mod burn_train;
 pub mod checkpoint;
 mod interrupt;
 pub mod learner;
@@ -54,6 +56,7 @@ pub mod loss;
 pub mod metrics;
 pub mod plot;
 pub mod prefetch;
+pub mod record;
 pub mod run;
 pub mod updater;
 
@@ -61,12 +64,10 @@ pub use checkpoint::{CheckpointState, Checkpoints};
 pub use d2l_data::{Targets, TensorDataset};
 pub use d2l_models::Model;
 pub use interrupt::{interrupt_flag, interrupt_requested};
-pub use learner::{
-    EpochRecord, Learner, LearnerConfig, Observer, TrainError, epoch_seed, evaluate, evaluate_with,
-    evaluation_batch_size,
-};
+pub use learner::{Learner, epoch_seed, evaluate, evaluate_with, evaluation_batch_size, seed_run};
 pub use loss::Loss;
 pub use metrics::{Accuracy, LogRmse, LogTargetRmse, MeanLoss, Metric};
 pub use plot::{Curve, Scale, plot_lines};
+pub use record::{EpochRecord, LearnerConfig, Observer, TrainError};
 pub use run::{EpochLog, RunDir};
 pub use updater::{Updater, UpdaterConfig};

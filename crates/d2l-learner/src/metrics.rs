@@ -8,7 +8,7 @@ use burn::tensor::{Device, Int, Tensor};
 use d2l_device::{is_accelerator, read};
 
 use crate::Loss;
-use crate::learner::TrainError;
+use crate::record::TrainError;
 
 /// A metric over a pass: a device-side sum per batch, turned into the metric at the end.
 pub trait Metric<T> {

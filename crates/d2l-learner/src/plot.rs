@@ -3,7 +3,7 @@
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use crate::learner::EpochRecord;
+use crate::record::EpochRecord;
 
 /// The vertical axis of a plot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

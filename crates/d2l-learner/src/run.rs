@@ -9,8 +9,45 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::learner::{EpochRecord, Observer, TrainError};
 use crate::plot::{Scale, plot_curves};
+use crate::record::{EpochRecord, Observer, TrainError};
+
+/// The names of a run folder's files, defined once: whatever writes or reads one names it
+/// from here.
+pub mod files {
+    /// The run's configuration and provenance.
+    pub const CONFIG: &str = "config.json";
+    /// The run's results, written when it has finished.
+    pub const SUMMARY: &str = "summary.json";
+    /// The folder of checkpoints ([`crate::checkpoint`]).
+    pub const CHECKPOINTS: &str = "checkpoints";
+    /// What ends the name of a checkpoint pointer, `<prefix>latest.json`, in [`CHECKPOINTS`].
+    pub const LATEST: &str = "latest.json";
+    /// A house run's fitted preprocessing.
+    pub const PREPROCESSOR: &str = "preprocessor.json";
+    /// A house run's Kaggle submission.
+    pub const SUBMISSION: &str = "submission.csv";
+    /// A Fashion-MNIST run's picture of its first test predictions.
+    pub const PREDICTIONS: &str = "predictions.svg";
+    /// A run's model exported for PyTorch (`d2l export`).
+    pub const EXPORT: &str = "model.safetensors";
+
+    /// The epochs of the training run `prefix` names (empty for the run's own):
+    /// `<prefix>metrics.csv`.
+    pub fn metrics(prefix: &str) -> String {
+        format!("{prefix}metrics.csv")
+    }
+
+    /// Its curves: `<prefix>curves.svg`.
+    pub fn curves(prefix: &str) -> String {
+        format!("{prefix}curves.svg")
+    }
+
+    /// Its trained weights (Burn's burnpack): `<prefix>model.bpk`.
+    pub fn weights(prefix: &str) -> String {
+        format!("{prefix}model.bpk")
+    }
+}
 
 /// The header of a metrics file for a metric named `metric`:
 /// `epoch,train_loss,train_<metric>,test_<metric>,seconds`.
@@ -82,17 +119,22 @@ impl RunDir {
     /// Writes `config.json`, pretty-printed JSON of `config`.
     pub fn save_config<C: Serialize>(&self, config: &C) -> Result<PathBuf, TrainError> {
         let json = serde_json::to_string_pretty(config).expect("a config serialises");
-        self.write_file("config.json", (json + "\n").as_bytes())
+        self.write_file(files::CONFIG, (json + "\n").as_bytes())
     }
 
-    /// Saves trained weights as `<name>.bpk` (Burn's burnpack format; `model` for the run's
-    /// model) and returns its path.
-    pub fn save_weights<M: Module>(&self, model: M, name: &str) -> Result<PathBuf, TrainError> {
-        let path = self.path.join(format!("{name}.bpk"));
+    /// Saves the trained weights of the training run `prefix` names (empty for the run's own)
+    /// as [`files::weights`] and returns its path.
+    pub fn save_weights<M: Module>(&self, model: M, prefix: &str) -> Result<PathBuf, TrainError> {
+        let path = self.weights_path(prefix);
         model
             .save_file(&path)
             .map_err(|e| TrainError::io(&path)(std::io::Error::other(e.to_string())))?;
         Ok(path)
+    }
+
+    /// Where the trained weights of the training run `prefix` names are ([`files::weights`]).
+    pub fn weights_path(&self, prefix: &str) -> PathBuf {
+        self.path.join(files::weights(prefix))
     }
 
     /// Writes a file of the run (a config, a plot, a submission) and returns its path. The
@@ -117,8 +159,8 @@ impl RunDir {
         done: &[EpochRecord],
     ) -> Result<EpochLog, TrainError> {
         let log = EpochLog {
-            metrics: self.path.join(format!("{prefix}metrics.csv")),
-            curves: self.path.join(format!("{prefix}curves.svg")),
+            metrics: self.path.join(files::metrics(prefix)),
+            curves: self.path.join(files::curves(prefix)),
             history: done.to_vec(),
             metric: metric.to_string(),
             scale,

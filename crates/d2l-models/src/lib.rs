@@ -24,7 +24,7 @@ pub use init::Init;
 pub use layers::Dropout;
 pub use linear::{LinearRegression, LinearRegressionConfig, LinearRegressionScratch};
 pub use mlp::{Mlp, MlpConfig, MlpScratch};
-pub use model::Model;
+pub use model::{LinearLayers, Model};
 pub use ops::{
     backward_with, cross_entropy, dropout, half_squared_error, l2_penalty, log_rmse_loss, relu,
     softmax, softmax_cross_entropy, squared_error,

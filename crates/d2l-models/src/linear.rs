@@ -1,7 +1,7 @@
 //! Linear regression (d2l 3.4 from scratch, 3.5 concise), the model of the weight-decay
 //! experiment (d2l 4.5) and of the house-price baseline (d2l 4.10).
 
-use crate::model::Model;
+use crate::model::{LinearLayers, Model, linear_parameters};
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
@@ -89,6 +89,18 @@ impl Model for LinearRegression {
     /// - output: `[batch, outputs]`
     fn forward(&self, inputs: Tensor<2>) -> Tensor<2> {
         self.linear.forward(inputs)
+    }
+}
+
+impl LinearLayers for LinearRegressionScratch {
+    fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {
+        vec![(self.w.val(), self.b.val())]
+    }
+}
+
+impl LinearLayers for LinearRegression {
+    fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {
+        vec![linear_parameters(&self.linear)]
     }
 }
 

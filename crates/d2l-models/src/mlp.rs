@@ -2,7 +2,7 @@
 //! (d2l 4.6): fully connected layers with ReLU between them and, optionally, dropout after each
 //! hidden layer.
 
-use crate::model::Model;
+use crate::model::{LinearLayers, Model, linear_parameters};
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Linear, Relu};
@@ -167,6 +167,19 @@ impl Model for Mlp {
     }
 }
 
+impl LinearLayers for MlpScratch {
+    fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {
+        let biases = self.biases.iter().map(Param::val);
+        self.weights.iter().map(Param::val).zip(biases).collect()
+    }
+}
+
+impl LinearLayers for Mlp {
+    fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {
+        self.layers.iter().map(linear_parameters).collect()
+    }
+}
+
 impl From<&MlpScratch> for Mlp {
     /// The same network as layers: each weight and bias of `scratch` in a `Linear` (new
     /// parameters holding the same values), and the same dropout after each hidden layer.
@@ -216,6 +229,30 @@ mod tests {
             .max()
             .into_scalar::<f32>();
         assert!(diff < 1e-6, "{diff}");
+    }
+
+    /// Both forms list the same layers, input side first, weights `[inputs, outputs]`.
+    #[test]
+    fn both_forms_list_their_layers_alike() {
+        let device = Device::flex();
+        let scratch = MlpConfig::dropout_book().init_scratch(&device);
+        let values = |layers: Vec<(Tensor<2>, Tensor<1>)>| {
+            layers
+                .into_iter()
+                .map(|(w, b)| {
+                    let dims = (w.dims(), b.dims());
+                    let w = w.try_to_vec_as::<f32>().unwrap();
+                    (dims, w, b.try_to_vec_as::<f32>().unwrap())
+                })
+                .collect::<Vec<_>>()
+        };
+        let ours = values(scratch.linear_layers());
+        let shapes: Vec<_> = ours.iter().map(|(dims, _, _)| *dims).collect();
+        assert_eq!(
+            shapes,
+            [([784, 256], [256]), ([256, 256], [256]), ([256, 10], [10])]
+        );
+        assert_eq!(ours, values(Mlp::from(&scratch).linear_layers()));
     }
 
     /// The dropout models evaluate deterministically in validation mode, and differently from

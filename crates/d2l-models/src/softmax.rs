@@ -1,7 +1,7 @@
 //! Softmax regression (d2l 3.6 from scratch, 3.7 concise): one linear layer from 784 pixels to
 //! 10 class scores.
 
-use crate::model::Model;
+use crate::model::{LinearLayers, Model, linear_parameters};
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
@@ -75,6 +75,18 @@ impl Model for SoftmaxRegression {
     /// - output: `[batch, classes]`, logits
     fn forward(&self, inputs: Tensor<2>) -> Tensor<2> {
         self.linear.forward(inputs)
+    }
+}
+
+impl LinearLayers for SoftmaxScratch {
+    fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {
+        vec![(self.w.val(), self.b.val())]
+    }
+}
+
+impl LinearLayers for SoftmaxRegression {
+    fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {
+        vec![linear_parameters(&self.linear)]
     }
 }
 

@@ -371,3 +371,78 @@ fn runs_are_listed_and_compared() {
     let output = d2l(&["compare"]).arg(run_dir(&a)).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// `export` writes the mlp as d2l's PyTorch network holds it: `1.weight` `[256, 784]`, `1.bias`,
+/// `3.weight` `[10, 256]`, `3.bias`. Read back by the SafeTensors crate and put into a Burn MLP
+/// again (each weight transposed back), it classifies the test split as `evaluate` does.
+#[test]
+fn export_writes_the_weights_under_pytorchs_names() {
+    use burn::module::Param;
+    use burn::nn::Linear;
+    use burn::tensor::{Device, Tensor, TensorData};
+    use safetensors::SafeTensors;
+
+    let runs = tempfile::tempdir().unwrap();
+    let summary = train(runs.path(), &["mlp", "--epochs", "1"]);
+    let dir = run_dir(&summary);
+    let exported = json(&run(d2l(&["export"]).arg(&dir)));
+    let out = dir.join("model.safetensors");
+    assert_eq!(exported["out"], out.to_str().unwrap(), "{exported}");
+    assert_eq!(
+        exported["network"],
+        "nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))"
+    );
+    assert_eq!(exported["parameters"], 784 * 256 + 256 + 256 * 10 + 10);
+
+    let buffer = std::fs::read(&out).unwrap();
+    let file = SafeTensors::deserialize(&buffer).unwrap();
+    let mut names = file.names();
+    names.sort();
+    assert_eq!(names, ["1.bias", "1.weight", "3.bias", "3.weight"]);
+    let device = Device::flex();
+    let tensor = |name: &str| {
+        let view = file.tensor(name).unwrap();
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        (view.shape().to_vec(), values)
+    };
+    let layer = |index: usize| {
+        let (shape, weight) = tensor(&format!("{index}.weight"));
+        let (bias_shape, bias) = tensor(&format!("{index}.bias"));
+        assert_eq!(bias_shape, [shape[0]]);
+        let weight = Tensor::<2>::from_data(TensorData::new(weight, shape), &device);
+        Linear {
+            weight: Param::from_tensor(weight.transpose()),
+            bias: Some(Param::from_tensor(Tensor::from_data(
+                TensorData::new(bias, bias_shape),
+                &device,
+            ))),
+        }
+    };
+    assert_eq!(tensor("1.weight").0, [256, 784]);
+    assert_eq!(tensor("3.weight").0, [10, 256]);
+    let mut net = d2l::models::MlpConfig::new().init(&device);
+    net.layers = vec![layer(1), layer(3)];
+    let test = d2l::data::FashionMnist::load(&d2l::data::data_dir(None))
+        .unwrap()
+        .test
+        .dataset(&device);
+    let accuracy = d2l::learner::evaluate(&net, &test, &d2l::learner::Accuracy, 2048).unwrap();
+    let test_acc = summary["test_acc"].as_f64().unwrap();
+    assert!(
+        (accuracy - test_acc).abs() < 1e-12,
+        "{accuracy} vs {test_acc}"
+    );
+
+    let decay = train(runs.path(), &["weight-decay", "--epochs", "1"]);
+    let output = d2l(&["export"]).arg(run_dir(&decay)).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("weight-decay has no saved model to export"),
+        "{stderr}"
+    );
+}

@@ -130,7 +130,10 @@ fn a_sweep_run_again_skips_finished_trials_and_resumes_interrupted_ones() {
 fn the_shipped_sweep_file_of_the_notes_runs() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("notes");
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../sweeps/house-notes.toml");
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/sweeps/house-notes.toml"
+    );
     // Every trial of the notes' journey, shortened by options given to all of them.
     let output = sweep(&dir, &["--file", file, "--k", "2", "--epochs", "2"]);
     let csv = results(&dir);

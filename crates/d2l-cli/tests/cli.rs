@@ -181,6 +181,39 @@ fn every_experiment_trains_from_the_command_line() {
     }
 }
 
+/// The default experiment's options belong after an experiment's name when one is named; the
+/// global options go anywhere and mean the same on every verb.
+#[test]
+fn options_go_after_the_experiment_and_global_ones_anywhere() {
+    let output = d2l(&["train", "--epochs", "1", "mlp"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--epochs comes before the experiment's name: put it after mlp"),
+        "{}",
+        stderr(&output)
+    );
+    let missing = tempfile::tempdir().unwrap();
+    for args in [
+        &["evaluate", "--quiet"][..],
+        &["--quiet", "export"],
+        &["predict", "--input", "x.png", "--quiet"],
+    ] {
+        let output = d2l(args).arg(missing.path()).output().unwrap();
+        // Not a usage error: the options parse, the run folder has no config.json.
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("config.json"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
 #[test]
 fn a_named_run_folder_is_created_once() {
     let runs = tempfile::tempdir().unwrap();
