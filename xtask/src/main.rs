@@ -11,6 +11,9 @@ mod lint;
 mod verb;
 mod versions;
 
+#[cfg(test)]
+mod tidy;
+
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 

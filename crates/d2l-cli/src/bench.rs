@@ -5,7 +5,7 @@ use d2l::Backend;
 use d2l::experiments::bench::{BenchReport, pytorch_reference, time_burn};
 use std::path::{Path, PathBuf};
 
-use crate::{Failure, Global, device};
+use crate::context::{Failure, Global, device};
 
 /// What the benchmark times and where it writes.
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ use clap::Args;
 use d2l::experiments::runs::compare;
 use std::path::PathBuf;
 
-use crate::Failure;
+use crate::context::Failure;
 
 /// Which runs to compare.
 #[derive(Debug, Args)]

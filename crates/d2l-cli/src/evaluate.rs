@@ -3,7 +3,7 @@
 use clap::Args;
 use std::path::PathBuf;
 
-use crate::{Failure, Global, entry_of, env};
+use crate::context::{Failure, Global, entry_of, env};
 
 /// Which run to evaluate.
 #[derive(Debug, Args)]

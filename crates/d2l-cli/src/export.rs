@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 use d2l::learner::run::files;
 use std::path::PathBuf;
 
-use crate::{Failure, Global, entry_of, env};
+use crate::context::{Failure, Global, entry_of, env};
 
 /// Which run to export, and where.
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use crate::{Failure, Global};
+use crate::context::{Failure, Global};
 
 /// Which recipes' kernels to count.
 #[derive(Debug, Args)]
@@ -44,7 +44,8 @@ pub fn exec(global: &Global, args: &KernelsArgs) -> Result<(), Failure> {
             std::env::temp_dir().join(format!("d2l-kernels-{}.log", std::process::id()))
         });
     let log = KernelLog::start(&path).map_err(|e| Failure::Run(e.to_string()))?;
-    let (_, device, adapter) = crate::open_device(Some(Backend::Wgpu), global.require_gpu)?;
+    let (_, device, adapter) =
+        crate::context::open_device(Some(Backend::Wgpu), global.require_gpu)?;
     let data = d2l::data::FashionMnist::load(&d2l::data::data_dir(global.data_dir.clone()))
         .map_err(|e| Failure::Run(e.to_string()))?;
     let launches = || log.launches(&device).map_err(|e| e.to_string());

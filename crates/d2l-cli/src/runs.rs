@@ -4,7 +4,7 @@ use clap::Args;
 use d2l::experiments::runs::{list_runs, runs_table};
 use std::path::PathBuf;
 
-use crate::Failure;
+use crate::context::Failure;
 
 /// Where the runs are.
 #[derive(Debug, Args)]

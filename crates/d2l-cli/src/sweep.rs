@@ -3,18 +3,18 @@
 
 use clap::Args;
 use d2l::experiments::sweep::{
-    Launch, SweepFile, Trial, check_trials, final_line, grid, run_sweep,
+    Launch, SweepFile, Trial, check_trials, final_line, grid, report_files, run_sweep,
 };
 use d2l::experiments::{EXPERIMENTS, Error, find};
 use d2l::learner::RunDir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::{Failure, Global, device, stop_on_ctrl_c};
+use crate::context::{Failure, Global, device, stop_on_ctrl_c};
 
 /// Trials a sweep trains at once by default: on the 2-core machines here, four house trials
 /// two at a time take 0.62 of the time of one after the other, and three at a time no less
-/// than two (README, "Sweeps").
+/// than two (docs/sweeps.md).
 const DEFAULT_JOBS: u16 = 2;
 
 /// A sweep: its experiment, its trials, where it goes. Its own options come before the grid.
@@ -145,9 +145,12 @@ pub fn exec(global: &Global, args: &SweepArgs) -> Result<(), Failure> {
     let jobs = usize::from(args.jobs);
     let report = run_sweep(entry, &trials, &dir, jobs, !global.quiet, &train_trial)?;
     print!("{}", report.table);
+    let [csv, ranking, curves] = report_files(&dir);
     eprintln!(
-        "results: {0}/results.csv, {0}/results.md; curves: {0}/curves.svg",
-        dir.display()
+        "results: {}, {}; curves: {}",
+        csv.display(),
+        ranking.display(),
+        curves.display()
     );
     println!("{}", final_line(&report));
     Ok(())

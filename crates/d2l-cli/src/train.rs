@@ -9,7 +9,7 @@ use d2l::Backend;
 use d2l::experiments::{DEFAULT, EXPERIMENTS, Entry, find};
 use std::path::PathBuf;
 
-use crate::{Failure, Global, entry_of, env, stop_on_ctrl_c};
+use crate::context::{Failure, Global, entry_of, env, stop_on_ctrl_c};
 
 /// Where a training run goes, and the run to resume; taken after the experiment's name too.
 #[derive(Debug, Args)]

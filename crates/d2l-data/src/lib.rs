@@ -27,12 +27,14 @@ mod error;
 pub mod fashion_mnist;
 pub mod idx;
 pub mod kaggle_house;
+pub mod table;
 
 pub use cache::Cache;
-pub use dataset::{Placement, Table, Targets, TensorDataset};
+pub use dataset::{Placement, Targets, TensorDataset};
 pub use error::{DataError, Result};
 pub use fashion_mnist::{CLASS_NAMES, FashionMnist, IMAGE_PIXELS, NUM_CLASSES, Split};
 pub use kaggle_house::{KaggleHouse, PreprocessOptions, Preprocessor};
+pub use table::Table;
 
 use std::path::PathBuf;
 

@@ -16,9 +16,12 @@
 //! Every experiment is an [`Experiment`]: its `Config` (a Burn `Config`, saved as
 //! `config.json` and loaded back by [`load_config`]), its command-line `Args`, its typed
 //! `Results` (`summary.json`). [`train`] runs one; [`EXPERIMENTS`] lists them for the command
-//! line. The six Fashion-MNIST classifiers share [`fashion`]. A run folder can be resumed
-//! ([`resume`]), evaluated and predicted with ([`Entry`]); [`runs`] lists and compares run
-//! folders, [`sweep`] trains and ranks many trials of one experiment.
+//! line. The book's sections live in [`book`] (the six Fashion-MNIST classifiers share
+//! [`fashion`]), the tools over run folders in [`lab`]: a run folder can be resumed
+//! ([`resume`]), evaluated, predicted with and exported ([`Entry`]); [`runs`] lists and
+//! compares run folders, [`sweep`] trains and ranks many trials of one experiment, [`bench`](mod@bench)
+//! times the recipes; [`export`] writes a trained model for PyTorch. Each module is
+//! re-exported here under its own name (`d2l_experiments::house`).
 //!
 //! Train the concise softmax regression of d2l 3.7 for one epoch:
 //!
@@ -33,29 +36,22 @@
 //! # Ok::<(), d2l_experiments::Error>(())
 //! ```
 //!
-//! Adding an experiment: a module with a type that implements [`Experiment`] (or, for a
-//! Fashion-MNIST classifier, [`fashion::Classifier`]), and its line in [`EXPERIMENTS`].
+//! Adding an experiment: a module in `book/` with a type that implements [`Experiment`] (or,
+//! for a Fashion-MNIST classifier, [`fashion::Classifier`]), and its line in [`EXPERIMENTS`].
 
 mod args;
-pub mod bench;
+pub mod book;
 mod error;
 mod experiment;
 pub mod export;
-pub mod fashion;
-pub mod kernels;
+pub mod lab;
 mod registry;
-pub mod runs;
-pub mod sweep;
 
-pub mod dropout;
-pub mod dropout_scratch;
-pub mod house;
-pub mod mlp;
-pub mod mlp_scratch;
-pub mod numerical_stability;
-pub mod softmax;
-pub mod softmax_scratch;
-pub mod weight_decay;
+pub use book::{
+    dropout, dropout_scratch, fashion, house, mlp, mlp_scratch, numerical_stability, softmax,
+    softmax_scratch, weight_decay,
+};
+pub use lab::{bench, kernels, runs, sweep};
 
 pub use args::LearnerArgs;
 pub use error::Error;

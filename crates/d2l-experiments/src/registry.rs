@@ -2,7 +2,7 @@
 //! experiment's options and the defaults of its configuration, and run from clap's matches.
 
 use clap::{ArgMatches, Command, FromArgMatches};
-use d2l_learner::RunDir;
+use d2l_learner::{LearnerConfig, RunDir};
 use serde::ser::{SerializeMap, Serializer};
 use std::marker::PhantomData;
 use std::path::Path;
@@ -33,6 +33,8 @@ pub trait Entry: Sync {
     /// Exports the run in `run_dir` as SafeTensors to `out` ([`Experiment::export`]): one
     /// line of JSON.
     fn export(&self, run_dir: &Path, out: &Path, env: &Env) -> Result<String, Error>;
+    /// The training loop's settings of the run in `run_dir` (its `config.json`).
+    fn learner(&self, run_dir: &Path) -> Result<LearnerConfig, Error>;
     /// The summary key `d2l runs` shows ([`Experiment::HEADLINE`]).
     fn headline(&self) -> &'static str;
     /// Whether a smaller headline is better ([`Experiment::LOWER_IS_BETTER`]).
@@ -113,6 +115,10 @@ impl<E: Experiment> Entry for Registered<E> {
         let dir = RunDir::open(run_dir)?;
         let exported = E::export(&config, &env.run(&dir), out)?;
         Ok(serde_json::to_string(&exported).expect("an export serialises"))
+    }
+
+    fn learner(&self, run_dir: &Path) -> Result<LearnerConfig, Error> {
+        Ok(E::learner(&load_config::<E>(run_dir)?).clone())
     }
 
     fn headline(&self) -> &'static str {

@@ -159,8 +159,12 @@ impl<M: Model + ModuleDisplay + 'static> InferenceStep for Regressor<M> {
 /// );
 /// let examples = Examples::new(data);
 /// let loader = DataLoaderBuilder::new(examples.clone()).batch_size(4).shuffle(0).build(examples);
-/// let batches: Vec<_> = loader.iter().map(|batch| batch.inputs.dims()).collect();
+/// let batches = loader
+///     .iter()
+///     .map(|batch| batch.map(|batch| batch.inputs.dims()))
+///     .collect::<Result<Vec<_>, _>>()?;
 /// assert_eq!(batches, [[4, 3], [4, 3], [2, 3]]);
+/// # Ok::<(), burn::data::dataset::DatasetError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Examples<T> {

@@ -50,6 +50,7 @@
 #[cfg(feature = "burn-train")]
 pub mod burn_train;
 pub mod checkpoint;
+pub mod evaluation;
 mod interrupt;
 pub mod learner;
 pub mod loss;
@@ -58,16 +59,19 @@ pub mod plot;
 pub mod prefetch;
 pub mod record;
 pub mod run;
+pub mod seeding;
 pub mod updater;
 
 pub use checkpoint::{CheckpointState, Checkpoints};
 pub use d2l_data::{Targets, TensorDataset};
 pub use d2l_models::Model;
+pub use evaluation::{evaluate, evaluate_with, evaluation_batch_size};
 pub use interrupt::{interrupt_flag, interrupt_requested};
-pub use learner::{Learner, epoch_seed, evaluate, evaluate_with, evaluation_batch_size, seed_run};
+pub use learner::Learner;
 pub use loss::Loss;
 pub use metrics::{Accuracy, LogRmse, LogTargetRmse, MeanLoss, Metric};
 pub use plot::{Curve, Scale, plot_lines};
 pub use record::{EpochRecord, LearnerConfig, Observer, TrainError};
 pub use run::{EpochLog, RunDir};
+pub use seeding::{epoch_seed, seed_run};
 pub use updater::{Updater, UpdaterConfig};

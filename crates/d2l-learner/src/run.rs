@@ -216,6 +216,56 @@ impl Observer for EpochLog {
     }
 }
 
+/// A metrics file read back: the metric's name and the epochs, as [`EpochLog`] wrote them
+/// (values to the file's six decimals, seconds to three).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    /// The metric's name (`acc`, `log_rmse`).
+    pub metric: String,
+    /// The epochs, in order.
+    pub epochs: Vec<EpochRecord>,
+}
+
+/// Reads the metrics file at `path` ([`files::metrics`]); an error names the file and the line
+/// that does not read.
+pub fn read_metrics(path: &Path) -> Result<Metrics, TrainError> {
+    let text = std::fs::read_to_string(path).map_err(TrainError::io(path))?;
+    let bad = |line: usize, what: &str| {
+        TrainError::io(path)(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("line {line}: {what}"),
+        ))
+    };
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let metric = header
+        .split(',')
+        .nth(2)
+        .and_then(|column| column.strip_prefix("train_"))
+        .filter(|metric| metrics_header(metric) == header)
+        .ok_or_else(|| bad(1, "not a metrics header"))?;
+    let mut epochs = Vec::new();
+    for (at, line) in lines.enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        let number = |i: usize| cells.get(i).and_then(|cell| cell.parse::<f64>().ok());
+        let record = match (cells.len(), number(0), number(1), number(2), number(4)) {
+            (5, Some(epoch), Some(train_loss), Some(train_metric), Some(seconds)) => EpochRecord {
+                epoch: epoch as usize,
+                train_loss,
+                train_metric,
+                test_metric: number(3),
+                seconds,
+            },
+            _ => return Err(bad(at + 2, "not an epoch's numbers")),
+        };
+        epochs.push(record);
+    }
+    Ok(Metrics {
+        metric: metric.to_string(),
+        epochs,
+    })
+}
+
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename.
 pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), TrainError> {
     let mut temporary = path.as_os_str().to_owned();
@@ -301,5 +351,34 @@ mod tests {
         assert_eq!(again.history(), std::slice::from_ref(&record));
         let csv = std::fs::read_to_string(run.path().join("metrics.csv")).unwrap();
         assert_eq!(csv.lines().count(), 2, "{csv}");
+    }
+
+    /// What the log writes reads back (to the file's decimals); a damaged line is named.
+    #[test]
+    fn metrics_read_back_as_written() {
+        let root = tempfile::tempdir().unwrap();
+        let run = RunDir::create(root.path(), "exp").unwrap();
+        let mut log = run.epoch_log("", "log_rmse", Scale::Log, &[]).unwrap();
+        let records = [(Some(0.25), 1.0), (None, 2.5)].map(|(test_metric, seconds)| EpochRecord {
+            epoch: 1,
+            train_loss: 0.125,
+            train_metric: 0.5,
+            test_metric,
+            seconds,
+        });
+        for record in &records {
+            log.on_epoch(record).unwrap();
+        }
+        let path = run.path().join(files::metrics(""));
+        let read = read_metrics(&path).unwrap();
+        assert_eq!(read.metric, "log_rmse");
+        assert_eq!(read.epochs, records);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("0.125000", "x")).unwrap();
+        let err = read_metrics(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("metrics.csv") && err.contains("line 2"),
+            "{err}"
+        );
     }
 }

@@ -1,13 +1,13 @@
 //! The runs of a folder side by side: `d2l runs` (a table of every run) and `d2l compare`
 //! (the differing settings, the results and one overlay plot of several runs).
 
-use d2l_learner::run::files;
+use d2l_learner::run::{files, read_metrics};
 use d2l_learner::{Curve, Scale, TrainError, plot_lines};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::{Error, find};
+use crate::{Error, experiment_of, find, load_provenance};
 
 /// What `d2l runs` shows of one run folder.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,34 +46,38 @@ pub fn list_runs(runs_dir: &Path) -> Result<Vec<RunInfo>, Error> {
 
 /// What `d2l runs` shows of `dir`.
 pub fn run_info(dir: &Path) -> Result<RunInfo, Error> {
-    let config = read_json(&dir.join(files::CONFIG))?;
+    let experiment = experiment_of(dir)?;
+    let entry = find(&experiment);
+    let starts = load_provenance(dir)?;
     let summary_path = dir.join(files::SUMMARY);
     let summary = summary_path
         .is_file()
         .then(|| read_json(&summary_path))
         .transpose()?;
-    let experiment = config["experiment"].as_str().unwrap_or("?").to_string();
-    let last_start = config["resumed"]
-        .as_array()
-        .and_then(|resumes| resumes.last())
-        .unwrap_or(&config["provenance"]);
     let headline = summary.as_ref().and_then(|summary| {
-        let key = find(&experiment)?.headline();
+        let key = entry?.headline();
         Some((key.to_string(), summary[key].as_f64()?))
     });
     let epochs_done = match &summary {
         Some(summary) => summary["epochs"].as_u64().unwrap_or(0) as usize,
         None => last_checkpoint_epoch(dir),
     };
+    let epochs_planned = match entry {
+        Some(entry) => entry.learner(dir)?.epochs,
+        None => 0,
+    };
     Ok(RunInfo {
         dir: dir.to_path_buf(),
-        backend: last_start["backend"].as_str().unwrap_or("?").to_string(),
+        backend: starts
+            .last()
+            .map_or("?", |start| &start.backend)
+            .to_string(),
         epochs_done,
-        epochs_planned: config["learner"]["epochs"].as_u64().unwrap_or(0) as usize,
+        epochs_planned,
         headline,
-        started: config["provenance"]["started"]
-            .as_str()
-            .unwrap_or("?")
+        started: starts
+            .first()
+            .map_or("?", |start| &start.started)
             .to_string(),
         complete: summary.is_some(),
         experiment,
@@ -294,31 +298,28 @@ pub fn held_out_curve(dir: &Path) -> Result<(String, Vec<(f64, f64)>), Error> {
     Ok((format!("{name}, mean of {} folds", folds.len()), mean))
 }
 
-/// The metric curve of a metrics file: its held-out column where it has values, else its
+/// The metric curve of a metrics file: its held-out metric where it has values, else its
 /// training metric; with the column's name.
 /// A run without a metrics file of its own (one that trains several models) has no curve.
 fn metric_curve(path: &Path) -> Result<(String, Vec<(f64, f64)>), Error> {
     if !path.exists() {
         return Ok((String::new(), Vec::new()));
     }
-    let text = std::fs::read_to_string(path).map_err(unreadable(path))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
-    let column = if rows
+    let metrics = read_metrics(path)?;
+    let held_out = metrics.epochs.iter().any(|r| r.test_metric.is_some());
+    let points = metrics
+        .epochs
         .iter()
-        .any(|row| row.get(3).is_some_and(|v| !v.is_empty()))
-    {
-        3
-    } else {
-        2
-    };
-    let points = rows
-        .iter()
-        .filter_map(|row| Some((row.first()?.parse().ok()?, row.get(column)?.parse().ok()?)))
+        .filter_map(|r| {
+            let value = match held_out {
+                true => r.test_metric?,
+                false => r.train_metric,
+            };
+            Some((r.epoch as f64, value))
+        })
         .collect();
-    let name = header.get(column).copied().unwrap_or("metric").to_string();
-    Ok((name, points))
+    let split = if held_out { "test" } else { "train" };
+    Ok((format!("{split}_{}", metrics.metric), points))
 }
 
 /// A JSON value as `dotted.path -> value` leaves (strings without their quotes).

@@ -9,7 +9,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use d2l_data::fashion_mnist::{IMAGE_SIDE, pixels_tensor, read_images};
+use d2l_data::fashion_mnist::{pixels_tensor, read_images};
 use d2l_data::{CLASS_NAMES, FashionMnist, IMAGE_PIXELS, Split, TensorDataset};
 use d2l_learner::run::files;
 use d2l_learner::{
@@ -21,12 +21,15 @@ use d2l_models::{
     SoftmaxScratch, cross_entropy, softmax_cross_entropy,
 };
 use serde::{Deserialize, Serialize};
-use std::fmt::Write;
 use std::path::Path;
 
 use crate::experiment::{Experiment, Prediction, Run};
 use crate::export::{Exported, TorchSequential, write_safetensors};
 use crate::{Error, LearnerArgs};
+
+mod grid;
+
+pub use grid::image_grid;
 
 /// How many test images the prediction grid shows.
 pub const PREDICTION_GRID_IMAGES: usize = 8;
@@ -398,84 +401,5 @@ pub fn predict<M: Model>(model: &M, split: &Split, device: &Device) -> Result<Ve
     Ok(classes.into_iter().map(|c| c as usize).collect())
 }
 
-/// d2l's `predict_ch3` as an SVG: `predicted.len()` images (`IMAGE_PIXELS` bytes each) in a
-/// row, each titled with its true label over the predicted one (in red where they differ), or
-/// with the predicted label alone when the truth is not known.
-pub fn image_grid(pixels: &[u8], truth: Option<&[u8]>, predicted: &[usize]) -> String {
-    const SCALE: usize = 4;
-    const TITLE: usize = 36;
-    let cell = IMAGE_SIDE * SCALE;
-    let gap = 8;
-    let width = predicted.len() * (cell + gap) + gap;
-    let height = cell + TITLE + gap;
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
-         font-family=\"sans-serif\" font-size=\"11\" text-anchor=\"middle\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    );
-    let name = |class: usize| CLASS_NAMES.get(class).copied().unwrap_or("?");
-    for (i, &guess) in predicted.iter().enumerate() {
-        let x0 = gap + i * (cell + gap);
-        let centre = x0 + cell / 2;
-        let (first, color) = match truth {
-            Some(labels) => {
-                let truth = usize::from(labels[i]);
-                (name(truth), if truth == guess { "black" } else { "red" })
-            }
-            None => ("", "black"),
-        };
-        let _ = writeln!(
-            svg,
-            "<text x=\"{centre}\" y=\"14\" fill=\"{color}\">{first}</text>\
-             <text x=\"{centre}\" y=\"28\" fill=\"{color}\">{}</text>",
-            name(guess)
-        );
-        let _ = writeln!(
-            svg,
-            "<rect x=\"{x0}\" y=\"{TITLE}\" width=\"{cell}\" height=\"{cell}\" fill=\"black\"/>"
-        );
-        let image = &pixels[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS];
-        for (p, &value) in image.iter().enumerate() {
-            if value == 0 {
-                continue;
-            }
-            let (row, col) = (p / IMAGE_SIDE, p % IMAGE_SIDE);
-            let _ = writeln!(
-                svg,
-                "<rect x=\"{}\" y=\"{}\" width=\"{SCALE}\" height=\"{SCALE}\" \
-                 fill=\"rgb({value},{value},{value})\"/>",
-                x0 + col * SCALE,
-                TITLE + row * SCALE
-            );
-        }
-    }
-    svg.push_str("</svg>\n");
-    svg
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_grid_titles_each_image_with_truth_and_prediction() {
-        let mut images = vec![0u8; 2 * IMAGE_PIXELS];
-        images[5] = 200;
-        let svg = image_grid(&images, Some(&[0, 9]), &[0, 7]);
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
-        assert!(svg.contains(">t-shirt</text>"));
-        assert!(svg.contains(">ankle boot</text>"));
-        assert!(
-            svg.contains("fill=\"red\">sneaker</text>"),
-            "a wrong guess is red"
-        );
-        assert!(
-            svg.contains("rgb(200,200,200)"),
-            "the one lit pixel is drawn"
-        );
-        // Without the truth, only the predictions: no t-shirt (image 0's true class).
-        let unknown = image_grid(&images, None, &[7, 9]);
-        assert!(unknown.contains(">sneaker</text>") && unknown.contains(">ankle boot</text>"));
-        assert!(!unknown.contains("t-shirt") && !unknown.contains("red"));
-    }
-}
+mod tests;

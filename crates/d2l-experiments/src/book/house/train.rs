@@ -1,0 +1,202 @@
+//! Training house models: the folds' rows, the model a config chooses, the Learner's settings,
+//! and the trained model loaded back.
+
+use burn::module::Param;
+use burn::tensor::{Device, Tensor};
+use d2l_data::{Preprocessor, TensorDataset};
+use d2l_learner::run::files;
+use d2l_learner::{EpochRecord, Learner, Loss, Model, RunDir, Scale};
+use d2l_models::{
+    Init, LinearRegression, LinearRegressionConfig, LinearRegressionScratch, Mlp, MlpConfig,
+    half_squared_error, log_rmse_loss, squared_error,
+};
+
+use super::config::{EvalMode, HouseConfig, HouseLoss, HouseModel, HouseRecipe};
+use crate::Error;
+use crate::experiment::Run;
+use crate::fashion::load;
+
+/// d2l's `get_k_fold_data`: fold `i` of `k` over `n` rows validates on the contiguous rows
+/// `i * n/k .. (i+1) * n/k` and trains on the other folds (rows past `k * (n/k)` are used by
+/// none). Returns (training rows, validation rows).
+///
+/// # Panics
+/// If `i >= k` or `k > n`.
+pub(super) fn k_fold_rows(n: usize, k: usize, i: usize) -> (Vec<usize>, Vec<usize>) {
+    assert!(i < k && k <= n, "fold {i} of {k} over {n} rows");
+    let size = n / k;
+    let valid = (i * size..(i + 1) * size).collect();
+    let train = (0..k * size)
+        .filter(|row| !(i * size..(i + 1) * size).contains(row))
+        .collect();
+    (train, valid)
+}
+
+/// Trains house models with one configuration.
+pub(super) struct Trainer<'a> {
+    pub(super) config: &'a HouseConfig,
+    pub(super) device: &'a Device,
+    pub(super) width: usize,
+    pub(super) mean_target: f64,
+    pub(super) progress: bool,
+    pub(super) wait_each_step: bool,
+}
+
+/// A trained model's history and, when asked for, its predicted prices.
+pub(super) type Fitted = (Vec<EpochRecord>, Option<Vec<f64>>);
+
+impl Trainer<'_> {
+    /// Trains a fresh model on `train` into `run_dir` under `prefix`, evaluating on `valid`
+    /// after each epoch, and predicts prices (clamped to at least 1) for `predict`.
+    pub(super) fn fit(
+        &self,
+        (run_dir, prefix): (&RunDir, &str),
+        train: &TensorDataset<Tensor<2>>,
+        valid: Option<&TensorDataset<Tensor<2>>>,
+        predict: Option<Tensor<2>>,
+    ) -> Result<Fitted, Error> {
+        let ad = self.device.clone().autodiff();
+        let config = self.config;
+        let fit = FitArgs {
+            run_dir,
+            prefix,
+            train,
+            valid,
+            predict,
+        };
+        match (config.model, config.recipe) {
+            (HouseModel::Linear, HouseRecipe::Book) => {
+                self.fit_model(linear_config(self.width).init(&ad), fit)
+            }
+            (HouseModel::Linear, HouseRecipe::Better) => {
+                let mut model = linear_config(self.width).init_scratch(0.0, &ad);
+                model.l1 = config.l1;
+                model.b = Param::from_tensor(Tensor::full([1], self.mean_target, &ad));
+                self.fit_model(model, fit)
+            }
+            (HouseModel::Mlp, _) => {
+                let mut model = mlp_config(config, self.width).init(&ad);
+                if config.log_target() {
+                    let last = model.layers.last_mut().expect("an output layer");
+                    last.bias = Some(Param::from_tensor(Tensor::full([1], self.mean_target, &ad)));
+                }
+                self.fit_model(model, fit)
+            }
+        }
+    }
+
+    fn fit_model<M: Model>(&self, model: M, fit: FitArgs<'_>) -> Result<Fitted, Error> {
+        let config = self.config;
+        let loss: &dyn Loss<Tensor<2>> = match (config.log_target(), config.loss) {
+            (true, _) => &half_squared_error,
+            (false, HouseLoss::Mse) => &squared_error,
+            (false, HouseLoss::LogRmse) => &log_rmse_loss,
+        };
+        let metric = config.metric();
+        let (model, history) = Learner::new(
+            config.learner.clone(),
+            loss,
+            metric,
+            config.optimizer.init(),
+        )
+        .evaluate_train(true)
+        .evaluate_in_training_mode(config.eval_mode == EvalMode::Train)
+        .progress(self.progress)
+        .wait_each_step(self.wait_each_step)
+        .fit_into(
+            fit.run_dir,
+            fit.prefix,
+            Scale::Log,
+            model,
+            fit.train,
+            fit.valid,
+        )?;
+        let predictions = match fit.predict {
+            Some(x) => Some(prices(config, model.forward(x))?),
+            None => None,
+        };
+        Ok((history, predictions))
+    }
+}
+
+/// The preprocessor a run saved (`preprocessor.json`).
+pub(super) fn load_preprocessor(run: &Run<'_>) -> Result<Preprocessor, Error> {
+    let path = run.dir.path().join(files::PREPROCESSOR);
+    let unreadable = |message: String| Error::Config {
+        path: path.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))
+}
+
+/// d2l's `nn.Linear(width, 1)` with PyTorch's default initialisation.
+fn linear_config(width: usize) -> LinearRegressionConfig {
+    LinearRegressionConfig::new(width).with_init(Init::Torch)
+}
+
+/// The MLP of `--model mlp`: one hidden layer, dropout after it, PyTorch's initialisation.
+fn mlp_config(config: &HouseConfig, width: usize) -> MlpConfig {
+    MlpConfig::new()
+        .with_num_inputs(width)
+        .with_hidden(vec![config.hidden])
+        .with_num_outputs(1)
+        .with_dropout(vec![config.dropout])
+        .with_init(Init::Torch)
+}
+
+/// Prices from a model's outputs (`exp` of them for log prices), clamped to at least 1.
+pub(super) fn prices(config: &HouseConfig, outputs: Tensor<2>) -> Result<Vec<f64>, Error> {
+    let prices = if config.log_target() {
+        outputs.exp()
+    } else {
+        outputs
+    };
+    let prices = prices.clamp_min(1.0).try_to_vec_as::<f32>()?;
+    Ok(prices.into_iter().map(f64::from).collect())
+}
+
+/// The final model of a house run loaded from its folder (`model.bpk`), on a device without
+/// autodiff.
+pub(super) enum TrainedHouse {
+    Linear(LinearRegression),
+    Lasso(LinearRegressionScratch),
+    Mlp(Mlp),
+}
+
+impl TrainedHouse {
+    /// The final model of the run in `run.dir`.
+    pub(super) fn load(config: &HouseConfig, width: usize, run: &Run<'_>) -> Result<Self, Error> {
+        let path = run.dir.weights_path("");
+        let device = run.device;
+        Ok(match (config.model, config.recipe) {
+            (HouseModel::Linear, HouseRecipe::Book) => {
+                TrainedHouse::Linear(load(linear_config(width).init(device), &path)?)
+            }
+            (HouseModel::Linear, HouseRecipe::Better) => {
+                TrainedHouse::Lasso(load(linear_config(width).init_scratch(0.0, device), &path)?)
+            }
+            (HouseModel::Mlp, _) => {
+                TrainedHouse::Mlp(load(mlp_config(config, width).init(device), &path)?)
+            }
+        })
+    }
+
+    /// Its outputs: prices, or log prices in the better recipe.
+    pub(super) fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            TrainedHouse::Linear(m) => m.forward(x),
+            TrainedHouse::Lasso(m) => m.forward(x),
+            TrainedHouse::Mlp(m) => m.forward(x),
+        }
+    }
+}
+
+/// Where a [`Trainer::fit`] goes and what it trains on.
+struct FitArgs<'a> {
+    run_dir: &'a RunDir,
+    prefix: &'a str,
+    train: &'a TensorDataset<Tensor<2>>,
+    valid: Option<&'a TensorDataset<Tensor<2>>>,
+    predict: Option<Tensor<2>>,
+}
