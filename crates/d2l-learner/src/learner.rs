@@ -16,7 +16,7 @@ use crate::metrics::{BatchSums, Metric};
 use crate::plot::Scale;
 use crate::prefetch::prefetch;
 use crate::record::{EpochRecord, LearnerConfig, Observer, TrainError};
-use crate::run::{EpochLog, RunDir};
+use crate::run::RunDir;
 use crate::seeding::epoch_seed;
 use crate::{Loss, Updater};
 
@@ -133,7 +133,7 @@ impl<'a, T: Targets> Learner<'a, T> {
         train: &TensorDataset<T>,
         test: Option<&TensorDataset<T>>,
     ) -> Result<(M, Vec<EpochRecord>), TrainError> {
-        self.run_epochs(model, train, test, Vec::new(), None)
+        self.run_epochs(model, train, test, Vec::new(), None, &mut [])
     }
 
     /// [`fit`](Self::fit) into a run folder, resumable: each epoch goes to
@@ -169,11 +169,14 @@ impl<'a, T: Targets> Learner<'a, T> {
             None => (model, Vec::new()),
         };
         let mut log = run_dir.epoch_log(prefix, self.metric.name(), scale, &done)?;
-        let mut hook = CheckpointHook {
-            checkpoints: &checkpoints,
-            log: &mut log,
-        };
-        let (model, history) = self.run_epochs(model, train, test, done, Some(&mut hook))?;
+        let (model, history) = self.run_epochs(
+            model,
+            train,
+            test,
+            done,
+            Some(&checkpoints),
+            &mut [&mut log],
+        )?;
         let model = model.valid();
         run_dir.save_weights(model.clone(), prefix)?;
         Ok((model, history))
@@ -185,7 +188,8 @@ impl<'a, T: Targets> Learner<'a, T> {
         train: &TensorDataset<T>,
         test: Option<&TensorDataset<T>>,
         mut history: Vec<EpochRecord>,
-        mut hook: Option<&mut CheckpointHook<'_>>,
+        checkpoints: Option<&Checkpoints<'_>>,
+        run_log: &mut [&mut dyn Observer],
     ) -> Result<(M, Vec<EpochRecord>), TrainError> {
         let config = self.config.clone();
         let device = train.device();
@@ -205,15 +209,18 @@ impl<'a, T: Targets> Learner<'a, T> {
             model = trained;
             let record = self.evaluate_epoch(&model, train, test, sums, epoch, start)?;
             history.push(record.clone());
-            if let Some(hook) = hook.as_deref_mut() {
-                hook.checkpoints
-                    .save(&model, &self.updater, &config, &history)?;
-                hook.log.on_epoch(&record)?;
+            // The checkpoint first: what the observers write (the run's log) can always be
+            // written again from it.
+            if let Some(checkpoints) = checkpoints {
+                checkpoints.save(&model, &self.updater, &config, &history)?;
+            }
+            for observer in run_log.iter_mut() {
+                observer.on_epoch(&record)?;
             }
             for observer in &mut self.observers {
                 observer.on_epoch(&record)?;
             }
-            if hook.is_some() && interrupt_requested() && epoch < config.epochs {
+            if checkpoints.is_some() && interrupt_requested() && epoch < config.epochs {
                 return Err(TrainError::Interrupted {
                     epoch,
                     epochs: config.epochs,
@@ -370,12 +377,6 @@ impl<'a, T: Targets> Learner<'a, T> {
 struct PassSums {
     loss: BatchSums,
     metric: Option<BatchSums>,
-}
-
-/// What [`Learner::fit_into`] does after each epoch: the checkpoint, then the metrics file.
-struct CheckpointHook<'a> {
-    checkpoints: &'a Checkpoints<'a>,
-    log: &'a mut EpochLog,
 }
 
 #[cfg(test)]
