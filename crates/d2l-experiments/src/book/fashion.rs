@@ -4,7 +4,6 @@
 //! in its own module, which says only which network and update rule the book uses.
 
 use burn::config::Config;
-use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor};
 use clap::Args;
@@ -13,16 +12,16 @@ use d2l_data::fashion_mnist::{pixels_tensor, read_images};
 use d2l_data::{CLASS_NAMES, FashionMnist, IMAGE_PIXELS, Split, TensorDataset};
 use d2l_learner::run::files;
 use d2l_learner::{
-    Accuracy, EpochRecord, Learner, LearnerConfig, Loss, Model, Scale, TrainError, UpdaterConfig,
-    evaluate_with, evaluation_batch_size,
+    Accuracy, EpochRecord, Learner, LearnerConfig, Model, Scale, UpdaterConfig, evaluate_with,
+    evaluation_batch_size,
 };
 use d2l_models::{
-    Init, LinearLayers, Mlp, MlpConfig, MlpScratch, SoftmaxConfig, SoftmaxRegression,
-    SoftmaxScratch, cross_entropy, softmax_cross_entropy,
+    Init, LinearLayers, MlpConfig, SoftmaxConfig, cross_entropy, softmax_cross_entropy,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+use super::{Load, Network, WithNetwork, write};
 use crate::experiment::{Experiment, Prediction, Run};
 use crate::export::{Exported, TorchSequential, write_safetensors};
 use crate::{Error, LearnerArgs};
@@ -59,13 +58,30 @@ impl Net {
         }
     }
 
+    /// Whether its outputs are probabilities (softmax regression from scratch computes the
+    /// softmax itself, d2l 3.6) rather than logits.
+    pub fn outputs_probabilities(&self) -> bool {
+        matches!(self, Net::SoftmaxScratch(_))
+    }
+
     /// The loss d2l trains it with: the hand-written `cross_entropy` on the probabilities of
     /// softmax regression from scratch (d2l 3.6), the stable cross-entropy on logits for the
     /// others.
     pub fn loss(&self) -> fn(Tensor<2>, Tensor<1, Int>) -> Tensor<1> {
+        match self.outputs_probabilities() {
+            true => cross_entropy,
+            false => softmax_cross_entropy,
+        }
+    }
+
+    /// The network, new on `device`, handed to `then`: the one place where a `Net` becomes a
+    /// model type (training it, loading a run's, counting its kernels all go through here).
+    pub fn build<W: WithNetwork>(&self, device: &Device, then: W) -> W::Output {
         match self {
-            Net::SoftmaxScratch(_) => cross_entropy,
-            _ => softmax_cross_entropy,
+            Net::SoftmaxScratch(c) => then.with(c.init_scratch(device)),
+            Net::Softmax(c) => then.with(c.init(device)),
+            Net::MlpScratch(c) => then.with(c.init_scratch(device)),
+            Net::Mlp(c) => then.with(c.init(device)),
         }
     }
 
@@ -276,68 +292,40 @@ impl<C: Classifier> Experiment for C {
 /// Images classified per forward pass by `predict`.
 const PREDICT_BATCH: usize = 2048;
 
-/// Writes a file the user asked for, naming it in the error.
-pub(crate) fn write(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    std::fs::write(path, contents).map_err(|e| Error::Train(TrainError::io(path)(e)))
-}
-
 /// A classifier's trained model loaded from its run folder (`model.bpk`), on a device without
 /// autodiff: the network of the config, whatever its type.
-enum Trained {
-    SoftmaxScratch(SoftmaxScratch),
-    Softmax(SoftmaxRegression),
-    MlpScratch(MlpScratch),
-    Mlp(Mlp),
+struct Trained {
+    network: Box<dyn Network>,
+    outputs_probabilities: bool,
 }
 
 impl Trained {
     fn load(config: &ClassifierConfig, run: &Run<'_>) -> Result<Self, Error> {
         let path = run.dir.weights_path("");
-        let device = run.device;
-        Ok(match &config.net {
-            Net::SoftmaxScratch(c) => Trained::SoftmaxScratch(load(c.init_scratch(device), &path)?),
-            Net::Softmax(c) => Trained::Softmax(load(c.init(device), &path)?),
-            Net::MlpScratch(c) => Trained::MlpScratch(load(c.init_scratch(device), &path)?),
-            Net::Mlp(c) => Trained::Mlp(load(c.init(device), &path)?),
+        Ok(Trained {
+            network: config.net.build(run.device, Load(&path))?,
+            outputs_probabilities: config.net.outputs_probabilities(),
         })
     }
 
     /// The network's output: probabilities for softmax regression from scratch, logits for
     /// the others.
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        match self {
-            Trained::SoftmaxScratch(m) => m.forward(x),
-            Trained::Softmax(m) => m.forward(x),
-            Trained::MlpScratch(m) => m.forward(x),
-            Trained::Mlp(m) => m.forward(x),
-        }
+        self.network.forward(x)
     }
 
     /// Its layers' weights and biases, input side first.
     fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {
-        match self {
-            Trained::SoftmaxScratch(m) => m.linear_layers(),
-            Trained::Softmax(m) => m.linear_layers(),
-            Trained::MlpScratch(m) => m.linear_layers(),
-            Trained::Mlp(m) => m.linear_layers(),
-        }
+        self.network.linear_layers()
     }
 
     /// The probability of each class.
     fn probabilities(&self, x: Tensor<2>) -> Tensor<2> {
-        match self {
-            Trained::SoftmaxScratch(m) => m.forward(x),
-            other => softmax(other.forward(x), 1),
+        match self.outputs_probabilities {
+            true => self.forward(x),
+            false => softmax(self.forward(x), 1),
         }
     }
-}
-
-/// `model` with the weights saved at `path`.
-pub(crate) fn load<M: Module>(model: M, path: &Path) -> Result<M, Error> {
-    model.try_load_file(path).map_err(|e| Error::Config {
-        path: path.to_path_buf(),
-        message: format!("cannot load the weights: {e}"),
-    })
 }
 
 /// Trains the classifier of `config` on `data` into `run.dir` (metrics, curves, weights and
@@ -347,20 +335,13 @@ pub(crate) fn train(
     data: &FashionMnist,
     run: &Run<'_>,
 ) -> Result<Vec<EpochRecord>, Error> {
-    let ad = run.device.clone().autodiff();
     let trainer = Trainer {
         config,
         datasets: data.datasets(run.device),
         test: &data.test,
         run,
     };
-    let loss = config.net.loss();
-    match &config.net {
-        Net::SoftmaxScratch(net) => trainer.train(net.init_scratch(&ad), &loss),
-        Net::Softmax(net) => trainer.train(net.init(&ad), &loss),
-        Net::MlpScratch(net) => trainer.train(net.init_scratch(&ad), &loss),
-        Net::Mlp(net) => trainer.train(net.init(&ad), &loss),
-    }
+    config.net.build(&run.device.clone().autodiff(), trainer)
 }
 
 struct Trainer<'a> {
@@ -370,18 +351,18 @@ struct Trainer<'a> {
     run: &'a Run<'a>,
 }
 
-impl Trainer<'_> {
-    fn train<M: Model>(
-        &self,
-        model: M,
-        loss: &dyn Loss<Tensor<1, Int>>,
-    ) -> Result<Vec<EpochRecord>, Error> {
+impl WithNetwork for Trainer<'_> {
+    type Output = Result<Vec<EpochRecord>, Error>;
+
+    fn with<M: Model + LinearLayers + 'static>(self, model: M) -> Self::Output {
         let (train, test) = &self.datasets;
         let learner = self.config.learner.clone();
-        let (model, history) = Learner::new(learner, loss, &Accuracy, self.config.optimizer.init())
-            .progress(self.run.progress)
-            .wait_each_step(self.run.wait_each_step)
-            .fit_into(self.run.dir, "", Scale::Linear, model, train, Some(test))?;
+        let loss = self.config.net.loss();
+        let (model, history) =
+            Learner::new(learner, &loss, &Accuracy, self.config.optimizer.init())
+                .progress(self.run.progress)
+                .wait_each_step(self.run.wait_each_step)
+                .fit_into(self.run.dir, "", Scale::Linear, model, train, Some(test))?;
         let shown = self.test.head(PREDICTION_GRID_IMAGES);
         let predicted = predict(&model, &shown, self.run.device)?;
         let svg = image_grid(&shown.pixels(), Some(shown.labels()), &predicted);

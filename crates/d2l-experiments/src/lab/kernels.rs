@@ -12,10 +12,12 @@ use d2l_data::FashionMnist;
 use d2l_learner::{
     Accuracy, Learner, Model, TensorDataset, TrainError, evaluate_with, evaluation_batch_size,
 };
+use d2l_models::LinearLayers;
 use serde::Serialize;
 
 use crate::Error;
-use crate::fashion::{ClassifierConfig, Net};
+use crate::book::WithNetwork;
+use crate::fashion::ClassifierConfig;
 
 /// A classifier's kernels, counted after a warm-up (compilation and autotuning launch kernels
 /// of their own, once per process).
@@ -110,33 +112,41 @@ fn fit(
     (train, test): &(Data, Data),
     after: Option<AfterFit<'_>>,
 ) -> Result<(), Error> {
-    fn run<M: Model>(
-        config: &ClassifierConfig,
-        epochs: usize,
-        model: M,
-        (train, test): (&Data, &Data),
-        after: Option<AfterFit<'_>>,
-    ) -> Result<(), Error> {
-        let loss = config.net.loss();
-        let learner = config.learner.clone().with_epochs(epochs);
-        let (model, _) = Learner::new(learner, &loss, &Accuracy, config.optimizer.init())
+    let ad = train.device().autodiff();
+    d2l_learner::seed_run(&ad, config.learner.seed);
+    let fit = Fit {
+        config,
+        epochs,
+        data: (train, test),
+        after,
+    };
+    config.net.build(&ad, fit)
+}
+
+/// A fit of [`fit`], for the network [`Net::build`](crate::fashion::Net::build) makes.
+struct Fit<'a, 'b> {
+    config: &'a ClassifierConfig,
+    epochs: usize,
+    data: (&'a Data, &'a Data),
+    after: Option<AfterFit<'b>>,
+}
+
+impl WithNetwork for Fit<'_, '_> {
+    type Output = Result<(), Error>;
+
+    fn with<M: Model + LinearLayers + 'static>(self, model: M) -> Self::Output {
+        let loss = self.config.net.loss();
+        let learner = self.config.learner.clone().with_epochs(self.epochs);
+        let (train, test) = self.data;
+        let (model, _) = Learner::new(learner, &loss, &Accuracy, self.config.optimizer.init())
             .progress(false)
             .fit(model, train, Some(test))?;
-        match after {
+        match self.after {
             Some(after) => {
                 let valid = model.valid();
                 after(&|inputs| valid.forward(inputs))
             }
             None => Ok(()),
         }
-    }
-    let ad = train.device().autodiff();
-    d2l_learner::seed_run(&ad, config.learner.seed);
-    let data = (train, test);
-    match &config.net {
-        Net::Softmax(c) => run(config, epochs, c.init(&ad), data, after),
-        Net::SoftmaxScratch(c) => run(config, epochs, c.init_scratch(&ad), data, after),
-        Net::Mlp(c) => run(config, epochs, c.init(&ad), data, after),
-        Net::MlpScratch(c) => run(config, epochs, c.init_scratch(&ad), data, after),
     }
 }

@@ -23,7 +23,6 @@ use d2l_data::KaggleHouse;
 use d2l_data::kaggle_house::read_frame;
 use d2l_learner::run::files;
 use d2l_learner::{LearnerConfig, UpdaterConfig, evaluate_with, evaluation_batch_size};
-use d2l_models::LinearLayers;
 use std::path::Path;
 
 pub use config::{EvalMode, HouseArgs, HouseConfig, HouseLoss, HouseModel, HouseRecipe};
@@ -32,11 +31,11 @@ pub use results::{FoldScore, HouseResults, KFoldReport};
 
 use crate::Error;
 use crate::args::value_name;
+use crate::book::write;
 use crate::experiment::{Experiment, Prediction, Run};
 use crate::export::{Exported, TorchSequential, write_safetensors};
-use crate::fashion::write;
 use results::submission_csv;
-use train::{TrainedHouse, load_preprocessor, prices};
+use train::{load_final, load_preprocessor, prices};
 
 /// d2l 4.10: Kaggle house prices, K-fold cross-validation and a submission.
 pub struct House;
@@ -148,7 +147,7 @@ impl Experiment for House {
     /// measured it.
     fn evaluate(config: &HouseConfig, run: &Run<'_>) -> Result<Vec<(&'static str, f64)>, Error> {
         let prepared = HouseData::prepare(config, &KaggleHouse::load(run.data_dir)?)?;
-        let trained = TrainedHouse::load(config, prepared.table.width(), run)?;
+        let trained = load_final(config, prepared.table.width(), run)?;
         let batch_size = evaluation_batch_size(config.learner.batch_size, run.device);
         let train = prepared.table.all(run.device);
         let rmse = evaluate_with(&|x| trained.forward(x), &train, config.metric(), batch_size)?;
@@ -160,12 +159,8 @@ impl Experiment for House {
     /// prices (`--recipe better`) exports a network whose outputs are log prices.
     fn export(config: &HouseConfig, run: &Run<'_>, out: &Path) -> Result<Exported, Error> {
         let width = load_preprocessor(run)?.num_features();
-        let trained = TrainedHouse::load(config, width, run)?;
-        let layers = match &trained {
-            TrainedHouse::Linear(m) => m.linear_layers(),
-            TrainedHouse::Lasso(m) => m.linear_layers(),
-            TrainedHouse::Mlp(m) => m.linear_layers(),
-        };
+        let trained = load_final(config, width, run)?;
+        let layers = trained.linear_layers();
         let layout = TorchSequential {
             flatten: false,
             dropout: config.model == HouseModel::Mlp,
@@ -184,7 +179,7 @@ impl Experiment for House {
         let preprocessor = load_preprocessor(run)?;
         let frame = read_frame(input)?;
         let width = preprocessor.num_features();
-        let trained = TrainedHouse::load(config, width, run)?;
+        let trained = load_final(config, width, run)?;
         let prices = if frame.is_empty() {
             Vec::new()
         } else {

@@ -7,14 +7,14 @@ use d2l_data::{Preprocessor, TensorDataset};
 use d2l_learner::run::files;
 use d2l_learner::{EpochRecord, Learner, Loss, Model, RunDir, Scale};
 use d2l_models::{
-    Init, LinearRegression, LinearRegressionConfig, LinearRegressionScratch, Mlp, MlpConfig,
-    half_squared_error, log_rmse_loss, squared_error,
+    Init, LinearLayers, LinearRegressionConfig, MlpConfig, half_squared_error, log_rmse_loss,
+    squared_error,
 };
 
 use super::config::{EvalMode, HouseConfig, HouseLoss, HouseModel, HouseRecipe};
 use crate::Error;
+use crate::book::{Load, Network, WithNetwork};
 use crate::experiment::Run;
-use crate::fashion::load;
 
 /// d2l's `get_k_fold_data`: fold `i` of `k` over `n` rows validates on the contiguous rows
 /// `i * n/k .. (i+1) * n/k` and trains on the other folds (rows past `k * (n/k)` are used by
@@ -56,7 +56,6 @@ impl Trainer<'_> {
         predict: Option<Tensor<2>>,
     ) -> Result<Fitted, Error> {
         let ad = self.device.clone().autodiff();
-        let config = self.config;
         let fit = FitArgs {
             run_dir,
             prefix,
@@ -64,25 +63,8 @@ impl Trainer<'_> {
             valid,
             predict,
         };
-        match (config.model, config.recipe) {
-            (HouseModel::Linear, HouseRecipe::Book) => {
-                self.fit_model(linear_config(self.width).init(&ad), fit)
-            }
-            (HouseModel::Linear, HouseRecipe::Better) => {
-                let mut model = linear_config(self.width).init_scratch(0.0, &ad);
-                model.l1 = config.l1;
-                model.b = Param::from_tensor(Tensor::full([1], self.mean_target, &ad));
-                self.fit_model(model, fit)
-            }
-            (HouseModel::Mlp, _) => {
-                let mut model = mlp_config(config, self.width).init(&ad);
-                if config.log_target() {
-                    let last = model.layers.last_mut().expect("an output layer");
-                    last.bias = Some(Param::from_tensor(Tensor::full([1], self.mean_target, &ad)));
-                }
-                self.fit_model(model, fit)
-            }
-        }
+        let then = FitModel { trainer: self, fit };
+        build(self.config, self.width, self.mean_target, &ad, then)
     }
 
     fn fit_model<M: Model>(&self, model: M, fit: FitArgs<'_>) -> Result<Fitted, Error> {
@@ -156,39 +138,57 @@ pub(super) fn prices(config: &HouseConfig, outputs: Tensor<2>) -> Result<Vec<f64
     Ok(prices.into_iter().map(f64::from).collect())
 }
 
-/// The final model of a house run loaded from its folder (`model.bpk`), on a device without
-/// autodiff.
-pub(super) enum TrainedHouse {
-    Linear(LinearRegression),
-    Lasso(LinearRegressionScratch),
-    Mlp(Mlp),
+/// The model of a house run, new on `device` and set up as its recipe says (the lasso's
+/// penalty; the output bias at `mean_target` where the model predicts log prices), handed to
+/// `then`: the one place where a house config becomes a model type.
+pub(super) fn build<W: WithNetwork>(
+    config: &HouseConfig,
+    width: usize,
+    mean_target: f64,
+    device: &Device,
+    then: W,
+) -> W::Output {
+    match (config.model, config.recipe) {
+        (HouseModel::Linear, HouseRecipe::Book) => then.with(linear_config(width).init(device)),
+        (HouseModel::Linear, HouseRecipe::Better) => {
+            let mut model = linear_config(width).init_scratch(0.0, device);
+            model.l1 = config.l1;
+            model.b = Param::from_tensor(Tensor::full([1], mean_target, device));
+            then.with(model)
+        }
+        (HouseModel::Mlp, _) => {
+            let mut model = mlp_config(config, width).init(device);
+            if config.log_target() {
+                let last = model.layers.last_mut().expect("an output layer");
+                last.bias = Some(Param::from_tensor(Tensor::full([1], mean_target, device)));
+            }
+            then.with(model)
+        }
+    }
 }
 
-impl TrainedHouse {
-    /// The final model of the run in `run.dir`.
-    pub(super) fn load(config: &HouseConfig, width: usize, run: &Run<'_>) -> Result<Self, Error> {
-        let path = run.dir.weights_path("");
-        let device = run.device;
-        Ok(match (config.model, config.recipe) {
-            (HouseModel::Linear, HouseRecipe::Book) => {
-                TrainedHouse::Linear(load(linear_config(width).init(device), &path)?)
-            }
-            (HouseModel::Linear, HouseRecipe::Better) => {
-                TrainedHouse::Lasso(load(linear_config(width).init_scratch(0.0, device), &path)?)
-            }
-            (HouseModel::Mlp, _) => {
-                TrainedHouse::Mlp(load(mlp_config(config, width).init(device), &path)?)
-            }
-        })
-    }
+/// The final model of the house run in `run.dir` (`model.bpk`), on a device without autodiff;
+/// its outputs are prices, or log prices in the better recipe.
+pub(super) fn load_final(
+    config: &HouseConfig,
+    width: usize,
+    run: &Run<'_>,
+) -> Result<Box<dyn Network>, Error> {
+    let path = run.dir.weights_path("");
+    build(config, width, 0.0, run.device, Load(&path))
+}
 
-    /// Its outputs: prices, or log prices in the better recipe.
-    pub(super) fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        match self {
-            TrainedHouse::Linear(m) => m.forward(x),
-            TrainedHouse::Lasso(m) => m.forward(x),
-            TrainedHouse::Mlp(m) => m.forward(x),
-        }
+/// A fit of [`Trainer::fit`], for the model [`build`] makes.
+struct FitModel<'a> {
+    trainer: &'a Trainer<'a>,
+    fit: FitArgs<'a>,
+}
+
+impl WithNetwork for FitModel<'_> {
+    type Output = Result<Fitted, Error>;
+
+    fn with<M: Model + LinearLayers + 'static>(self, model: M) -> Self::Output {
+        self.trainer.fit_model(model, self.fit)
     }
 }
 
