@@ -93,6 +93,45 @@ struct Latest {
     epoch: usize,
 }
 
+/// The files of a training run's checkpoints ([`Checkpoints::path`]).
+enum File {
+    /// The folder of every checkpoint of the run folder.
+    Root,
+    /// The pointer to the last complete checkpoint.
+    Latest,
+    /// The checkpoint of an epoch.
+    Epoch(usize),
+    /// The checkpoint of an epoch while it is written.
+    Writing(usize),
+}
+
+/// What the Learner needs of a training run's checkpoints: one saved after every epoch, the
+/// last one restored when the run resumes. [`Checkpoints`] keeps them in a run folder.
+pub trait Checkpointer {
+    /// Saves the checkpoint of epoch `history.len()`: the model, the updater's state, the
+    /// loop's settings and the history.
+    fn save<M: Model>(
+        &self,
+        model: &M,
+        updater: &Updater,
+        config: &LearnerConfig,
+        history: &[EpochRecord],
+    ) -> Result<(), TrainError>;
+
+    /// Restores `model` and `updater` from the last checkpoint, with the history so far, after
+    /// checking that it was written by a loop with `config`'s settings; `None` when there is
+    /// none.
+    fn restore<M: Model>(
+        &self,
+        model: M,
+        updater: Updater,
+        config: &LearnerConfig,
+    ) -> Result<Option<Restored<M>>, TrainError>;
+}
+
+/// A restored training run: the model, the updater and the history of the epochs done.
+pub type Restored<M> = (M, Updater, Vec<EpochRecord>);
+
 /// The checkpoints of one training run (one prefix) of a run folder.
 #[derive(Debug)]
 pub struct Checkpoints<'a> {
@@ -106,28 +145,28 @@ impl<'a> Checkpoints<'a> {
         Self { run_dir, prefix }
     }
 
-    fn root(&self) -> PathBuf {
-        self.run_dir.path().join(files::CHECKPOINTS)
-    }
-
-    fn latest_path(&self) -> PathBuf {
-        self.root()
-            .join(format!("{}{}", self.prefix, files::LATEST))
-    }
-
-    fn epoch_dir(&self, epoch: usize) -> PathBuf {
-        self.root().join(format!("{}epoch-{epoch}", self.prefix))
+    /// Where each of this training run's checkpoint files goes: the one function that names
+    /// them.
+    fn path(&self, file: File) -> PathBuf {
+        let root = self.run_dir.path().join(files::CHECKPOINTS);
+        let prefix = self.prefix;
+        match file {
+            File::Root => root,
+            File::Latest => root.join(format!("{prefix}{}", files::LATEST)),
+            File::Epoch(epoch) => root.join(format!("{prefix}epoch-{epoch}")),
+            File::Writing(epoch) => root.join(format!(".{prefix}epoch-{epoch}.tmp")),
+        }
     }
 
     /// The state of the last complete checkpoint, `None` when there is none.
     pub fn latest(&self) -> Result<Option<CheckpointState>, TrainError> {
-        let latest_path = self.latest_path();
+        let latest_path = self.path(File::Latest);
         let latest: Latest = match std::fs::read_to_string(&latest_path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| damaged(&latest_path, e))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(TrainError::io(&latest_path)(e)),
         };
-        let path = self.epoch_dir(latest.epoch).join(STATE);
+        let path = self.path(File::Epoch(latest.epoch)).join(STATE);
         let text = std::fs::read_to_string(&path).map_err(|e| damaged(&path, e))?;
         let state: CheckpointState = serde_json::from_str(&text).map_err(|e| damaged(&path, e))?;
         if state.epoch != latest.epoch || state.history.len() != state.epoch {
@@ -143,19 +182,19 @@ impl<'a> Checkpoints<'a> {
         }
         Ok(Some(state))
     }
+}
 
-    /// Restores `model` and `updater` from the last complete checkpoint, after checking that
-    /// it was written by a loop with `config`'s settings; `None` when there is no checkpoint.
-    pub fn restore<M: Model>(
+impl Checkpointer for Checkpoints<'_> {
+    fn restore<M: Model>(
         &self,
         model: M,
         updater: Updater,
         config: &LearnerConfig,
-    ) -> Result<Option<(M, Updater, Vec<EpochRecord>)>, TrainError> {
+    ) -> Result<Option<Restored<M>>, TrainError> {
         let Some(state) = self.latest()? else {
             return Ok(None);
         };
-        let dir = self.epoch_dir(state.epoch);
+        let dir = self.path(File::Epoch(state.epoch));
         let saved = &state.learner;
         let state_path = dir.join(STATE);
         if (saved.batch_size, saved.lr, saved.seed) != (config.batch_size, config.lr, config.seed) {
@@ -198,7 +237,7 @@ impl<'a> Checkpoints<'a> {
 
     /// Writes the checkpoint of epoch `history.len()`, then names it the latest and removes
     /// the older ones.
-    pub fn save<M: Model>(
+    fn save<M: Model>(
         &self,
         model: &M,
         updater: &Updater,
@@ -206,10 +245,10 @@ impl<'a> Checkpoints<'a> {
         history: &[EpochRecord],
     ) -> Result<(), TrainError> {
         let epoch = history.len();
-        let root = self.root();
+        let root = self.path(File::Root);
         std::fs::create_dir_all(&root).map_err(TrainError::io(&root))?;
-        let final_dir = self.epoch_dir(epoch);
-        let temporary = root.join(format!(".{}epoch-{epoch}.tmp", self.prefix));
+        let final_dir = self.path(File::Epoch(epoch));
+        let temporary = self.path(File::Writing(epoch));
         for stale in [&temporary, &final_dir] {
             if stale.exists() {
                 std::fs::remove_dir_all(stale).map_err(TrainError::io(stale))?;
@@ -237,12 +276,14 @@ impl<'a> Checkpoints<'a> {
         std::fs::write(&state_path, json).map_err(TrainError::io(&state_path))?;
         std::fs::rename(&temporary, &final_dir).map_err(TrainError::io(&final_dir))?;
         let latest = serde_json::to_string(&Latest { epoch }).expect("serialises");
-        write_atomically(&self.latest_path(), latest.as_bytes())?;
+        write_atomically(&self.path(File::Latest), latest.as_bytes())?;
         self.remove_older_than(epoch)
     }
+}
 
+impl Checkpoints<'_> {
     fn remove_older_than(&self, epoch: usize) -> Result<(), TrainError> {
-        let root = self.root();
+        let root = self.path(File::Root);
         let entries = std::fs::read_dir(&root).map_err(TrainError::io(&root))?;
         let own = format!("{}epoch-", self.prefix);
         for entry in entries {

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::checkpoint::Checkpoints;
+use crate::checkpoint::{Checkpointer, Checkpoints};
 use crate::evaluation::{evaluation_batch_size, metric_sum};
 use crate::interrupt::interrupt_requested;
 use crate::metrics::{BatchSums, Metric};
@@ -133,7 +133,7 @@ impl<'a, T: Targets> Learner<'a, T> {
         train: &TensorDataset<T>,
         test: Option<&TensorDataset<T>>,
     ) -> Result<(M, Vec<EpochRecord>), TrainError> {
-        self.run_epochs(model, train, test, Vec::new(), None, &mut [])
+        self.run_epochs::<M, Checkpoints>(model, train, test, Vec::new(), None, &mut [])
     }
 
     /// [`fit`](Self::fit) into a run folder, resumable: each epoch goes to
@@ -182,13 +182,13 @@ impl<'a, T: Targets> Learner<'a, T> {
         Ok((model, history))
     }
 
-    fn run_epochs<M: Model>(
+    fn run_epochs<M: Model, C: Checkpointer>(
         &mut self,
         mut model: M,
         train: &TensorDataset<T>,
         test: Option<&TensorDataset<T>>,
         mut history: Vec<EpochRecord>,
-        checkpoints: Option<&Checkpoints<'_>>,
+        checkpoints: Option<&C>,
         run_log: &mut [&mut dyn Observer],
     ) -> Result<(M, Vec<EpochRecord>), TrainError> {
         let config = self.config.clone();

@@ -62,7 +62,7 @@ pub mod run;
 pub mod seeding;
 pub mod updater;
 
-pub use checkpoint::{CheckpointState, Checkpoints};
+pub use checkpoint::{CheckpointState, Checkpointer, Checkpoints};
 pub use d2l_data::{Targets, TensorDataset};
 pub use d2l_models::Model;
 pub use evaluation::{evaluate, evaluate_with, evaluation_batch_size};
