@@ -122,3 +122,8 @@ pub fn env(global: &Global) -> Result<Env, Failure> {
     env.progress = !global.quiet;
     Ok(env)
 }
+
+/// `value` as one line of JSON: what a verb prints.
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("what a verb prints serialises")
+}

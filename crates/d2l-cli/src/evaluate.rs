@@ -16,6 +16,7 @@ pub struct EvaluateArgs {
 pub fn exec(global: &Global, args: &EvaluateArgs) -> Result<(), Failure> {
     let entry = entry_of(&args.run_dir)?;
     let env = env(global)?;
-    println!("{}", entry.evaluate(&args.run_dir, &env)?);
+    let evaluation = entry.evaluate(&args.run_dir, &env)?;
+    println!("{}", crate::context::json(&evaluation));
     Ok(())
 }

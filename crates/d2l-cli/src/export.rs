@@ -35,6 +35,7 @@ pub fn exec(global: &Global, args: &ExportArgs) -> Result<(), Failure> {
         (Some(out), _) => out.clone(),
         (None, Format::Safetensors) => args.run_dir.join(files::EXPORT),
     };
-    println!("{}", entry.export(&args.run_dir, &out, &env)?);
+    let exported = entry.export(&args.run_dir, &out, &env)?;
+    println!("{}", crate::context::json(&exported));
     Ok(())
 }

@@ -29,6 +29,7 @@ pub fn exec(global: &Global, args: &PredictArgs) -> Result<(), Failure> {
         let stem = stem.strip_suffix(".csv").unwrap_or(&stem).to_string();
         args.run_dir.join(format!("predictions-{stem}.csv"))
     });
-    println!("{}", entry.predict(&args.run_dir, &args.input, &out, &env)?);
+    let prediction = entry.predict(&args.run_dir, &args.input, &out, &env)?;
+    println!("{}", crate::context::json(&prediction));
     Ok(())
 }

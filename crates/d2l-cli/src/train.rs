@@ -60,7 +60,7 @@ pub fn exec(global: &Global, args: &TrainArgs, matches: &ArgMatches) -> Result<(
     env.runs_dir.clone_from(&args.runs_dir);
     env.run_name.clone_from(&args.run_name);
     stop_on_ctrl_c("this epoch and its checkpoint")?;
-    let line = match &args.resume {
+    let summary = match &args.resume {
         Some(run_dir) => {
             let saved = entry_of(run_dir)?;
             if let Some(entry) = named.filter(|entry| entry.name() != saved.name()) {
@@ -87,7 +87,7 @@ pub fn exec(global: &Global, args: &TrainArgs, matches: &ArgMatches) -> Result<(
         }
         None => named.unwrap_or(default_entry()).train(options, &env)?,
     };
-    println!("{line}");
+    println!("{}", crate::context::json(&summary));
     Ok(())
 }
 

@@ -30,7 +30,7 @@ pub trait Experiment: 'static {
     type Config: Config + PartialEq;
     /// What a run reports: `summary.json` and the JSON line, beside the run's name, backend,
     /// epochs, seconds and folder.
-    type Results: Serialize;
+    type Results: Serialize + Send + 'static;
 
     /// The book's configuration changed by `args`; an error for an option out of range or
     /// one that needs another.

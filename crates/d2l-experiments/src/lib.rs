@@ -59,7 +59,7 @@ pub use experiment::{
     Env, Experiment, Prediction, Provenance, Run, Summary, experiment_of, load_config,
     load_provenance, resume, train,
 };
-pub use registry::{Entry, Registered};
+pub use registry::{Entry, Evaluation, Registered, RunSummary};
 
 /// Every experiment, in the order of the book: the command line's `train` subcommands.
 pub static EXPERIMENTS: &[&dyn Entry] = &[

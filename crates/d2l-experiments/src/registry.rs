@@ -3,11 +3,13 @@
 
 use clap::{ArgMatches, Command, FromArgMatches};
 use d2l_learner::{LearnerConfig, RunDir};
+use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use std::marker::PhantomData;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::experiment::{Env, Experiment, load_config, resume, train};
+use crate::experiment::{Env, Experiment, Prediction, Summary, load_config, resume, train};
+use crate::export::Exported;
 use crate::{Error, LearnerArgs};
 
 /// An experiment of [`EXPERIMENTS`](crate::EXPERIMENTS), whatever its types.
@@ -19,20 +21,25 @@ pub trait Entry: Sync {
     /// Its subcommand: its options, with the defaults of its configuration in their help.
     fn command(&self) -> Command;
     /// Trains it with the options in `matches` (of [`command`](Self::command)) and returns
-    /// the summary as one line of JSON.
-    fn train(&self, matches: &ArgMatches, env: &Env) -> Result<String, Error>;
+    /// its summary.
+    fn train(&self, matches: &ArgMatches, env: &Env) -> Result<RunSummary, Error>;
     /// Continues the run in `run_dir` ([`resume`]) with its configuration, for `epochs` in all
     /// if given (a larger number extends a finished run). Returns the summary as one line of
     /// JSON.
-    fn resume(&self, epochs: Option<usize>, run_dir: &Path, env: &Env) -> Result<String, Error>;
-    /// Evaluates the run in `run_dir` ([`Experiment::evaluate`]): one line of JSON.
-    fn evaluate(&self, run_dir: &Path, env: &Env) -> Result<String, Error>;
-    /// Predicts with the run in `run_dir` ([`Experiment::predict`]): one line of JSON.
-    fn predict(&self, run_dir: &Path, input: &Path, out: &Path, env: &Env)
-    -> Result<String, Error>;
-    /// Exports the run in `run_dir` as SafeTensors to `out` ([`Experiment::export`]): one
-    /// line of JSON.
-    fn export(&self, run_dir: &Path, out: &Path, env: &Env) -> Result<String, Error>;
+    fn resume(&self, epochs: Option<usize>, run_dir: &Path, env: &Env)
+    -> Result<RunSummary, Error>;
+    /// Evaluates the run in `run_dir` ([`Experiment::evaluate`]).
+    fn evaluate(&self, run_dir: &Path, env: &Env) -> Result<Evaluation, Error>;
+    /// Predicts with the run in `run_dir` ([`Experiment::predict`]).
+    fn predict(
+        &self,
+        run_dir: &Path,
+        input: &Path,
+        out: &Path,
+        env: &Env,
+    ) -> Result<Prediction, Error>;
+    /// Exports the run in `run_dir` as SafeTensors to `out` ([`Experiment::export`]).
+    fn export(&self, run_dir: &Path, out: &Path, env: &Env) -> Result<Exported, Error>;
     /// The training loop's settings of the run in `run_dir` (its `config.json`).
     fn learner(&self, run_dir: &Path) -> Result<LearnerConfig, Error>;
     /// The summary key `d2l runs` shows ([`Experiment::HEADLINE`]).
@@ -79,22 +86,29 @@ impl<E: Experiment> Entry for Registered<E> {
             })
     }
 
-    fn train(&self, matches: &ArgMatches, env: &Env) -> Result<String, Error> {
+    fn train(&self, matches: &ArgMatches, env: &Env) -> Result<RunSummary, Error> {
         let args = E::Args::from_arg_matches(matches).map_err(|e| Error::Option(e.to_string()))?;
-        let summary = train::<E>(&E::config(&args)?, env)?;
-        Ok(serde_json::to_string(&summary).expect("a summary serialises"))
+        Ok(erased(train::<E>(&E::config(&args)?, env)?))
     }
 
-    fn resume(&self, epochs: Option<usize>, run_dir: &Path, env: &Env) -> Result<String, Error> {
-        let summary = resume::<E>(run_dir, epochs, env)?;
-        Ok(serde_json::to_string(&summary).expect("a summary serialises"))
+    fn resume(
+        &self,
+        epochs: Option<usize>,
+        run_dir: &Path,
+        env: &Env,
+    ) -> Result<RunSummary, Error> {
+        Ok(erased(resume::<E>(run_dir, epochs, env)?))
     }
 
-    fn evaluate(&self, run_dir: &Path, env: &Env) -> Result<String, Error> {
+    fn evaluate(&self, run_dir: &Path, env: &Env) -> Result<Evaluation, Error> {
         let config = load_config::<E>(run_dir)?;
         let dir = RunDir::open(run_dir)?;
-        let results = E::evaluate(&config, &env.run(&dir))?;
-        Ok(json_line(E::NAME, env, run_dir, &results))
+        Ok(Evaluation {
+            experiment: E::NAME,
+            backend: env.backend.clone(),
+            results: E::evaluate(&config, &env.run(&dir))?,
+            run_dir: run_dir.to_path_buf(),
+        })
     }
 
     fn predict(
@@ -103,18 +117,16 @@ impl<E: Experiment> Entry for Registered<E> {
         input: &Path,
         out: &Path,
         env: &Env,
-    ) -> Result<String, Error> {
+    ) -> Result<Prediction, Error> {
         let config = load_config::<E>(run_dir)?;
         let dir = RunDir::open(run_dir)?;
-        let prediction = E::predict(&config, &env.run(&dir), input, out)?;
-        Ok(serde_json::to_string(&prediction).expect("a prediction serialises"))
+        E::predict(&config, &env.run(&dir), input, out)
     }
 
-    fn export(&self, run_dir: &Path, out: &Path, env: &Env) -> Result<String, Error> {
+    fn export(&self, run_dir: &Path, out: &Path, env: &Env) -> Result<Exported, Error> {
         let config = load_config::<E>(run_dir)?;
         let dir = RunDir::open(run_dir)?;
-        let exported = E::export(&config, &env.run(&dir), out)?;
-        Ok(serde_json::to_string(&exported).expect("an export serialises"))
+        E::export(&config, &env.run(&dir), out)
     }
 
     fn learner(&self, run_dir: &Path) -> Result<LearnerConfig, Error> {
@@ -149,23 +161,48 @@ fn config_of<E: Experiment>(command: Command, options: &[String]) -> Result<E::C
     E::config(&args)
 }
 
+/// A run's summary, whatever its experiment: its results keep their type (erased behind
+/// `dyn Entry`) until the command line prints them, in the order the experiment gives them.
+pub type RunSummary = Summary<Box<dyn erased_serde::Serialize + Send>>;
+
+/// `summary` with its results erased.
+fn erased<R: Serialize + Send + 'static>(summary: Summary<R>) -> RunSummary {
+    Summary {
+        experiment: summary.experiment,
+        backend: summary.backend,
+        adapter: summary.adapter,
+        epochs: summary.epochs,
+        results: Box::new(summary.results),
+        seconds: summary.seconds,
+        run_dir: summary.run_dir,
+    }
+}
+
+/// What `evaluate` measured of a run's saved model. In JSON,
 /// `{"experiment": .., "backend": .., <results>, "run_dir": ..}` in that order.
-fn json_line(experiment: &str, env: &Env, run_dir: &Path, results: &[(&str, f64)]) -> String {
-    let mut out = Vec::new();
-    let mut serializer = serde_json::Serializer::new(&mut out);
-    let mut map = serializer.serialize_map(None).expect("writes to memory");
-    let entries = map
-        .serialize_entry("experiment", experiment)
-        .and_then(|()| map.serialize_entry("backend", &env.backend))
-        .and_then(|()| {
-            results
-                .iter()
-                .try_for_each(|(key, value)| map.serialize_entry(key, value))
-        })
-        .and_then(|()| map.serialize_entry("run_dir", run_dir));
-    entries.expect("writes to memory");
-    map.end().expect("writes to memory");
-    String::from_utf8(out).expect("JSON is UTF-8")
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The experiment.
+    pub experiment: &'static str,
+    /// The backend it was evaluated on.
+    pub backend: String,
+    /// The named results ([`Experiment::evaluate`]).
+    pub results: Vec<(&'static str, f64)>,
+    /// The run folder.
+    pub run_dir: PathBuf,
+}
+
+impl Serialize for Evaluation {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.results.len() + 3))?;
+        map.serialize_entry("experiment", self.experiment)?;
+        map.serialize_entry("backend", &self.backend)?;
+        for (key, value) in &self.results {
+            map.serialize_entry(key, value)?;
+        }
+        map.serialize_entry("run_dir", &self.run_dir)?;
+        map.end()
+    }
 }
 
 /// Each option's default in the book's configuration, followed by its value in each variant
