@@ -53,25 +53,4 @@ mod tests {
             "run --release --manifest-path examples/embed/Cargo.toml -- 2"
         );
     }
-
-    #[test]
-    fn the_readme_shows_the_example_whole() {
-        let root = project_root();
-        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-        let program = std::fs::read_to_string(root.join("examples/embed/src/main.rs")).unwrap();
-        assert!(
-            readme.contains(&format!("```rust,no_run\n{program}```")),
-            "README.md's copy of examples/embed/src/main.rs differs from the file"
-        );
-        let manifest = std::fs::read_to_string(root.join("examples/embed/Cargo.toml")).unwrap();
-        let dependencies = manifest
-            .split("[dependencies]\n")
-            .nth(1)
-            .and_then(|rest| rest.split("\n\n").next())
-            .unwrap();
-        assert!(
-            readme.contains(&format!("[dependencies]\n{dependencies}\n```")),
-            "README.md's copy of the example's dependencies differs from its Cargo.toml"
-        );
-    }
 }

@@ -1,8 +1,9 @@
 //! `cargo xtask lint`: formatting, clippy and the docs, all warnings denied, with the test
 //! build's features and profile so that Burn is not compiled for another feature set; then
 //! clippy on the one build outside it, the `vulkan` feature (SPIR-V), checked but not built;
-//! then `cargo package` of every library crate, and the versions this workspace shares with
-//! Burn (`versions`).
+//! then `cargo package` of every library crate, the versions this workspace shares with Burn
+//! (`versions`), and the book: its pages checked and built from the figures of the
+//! repository (`cargo xtask book --no-train`).
 
 use crate::{Failure, TEST_ARGS, cargo, run};
 
@@ -84,7 +85,8 @@ pub fn run_all() -> Result<(), Failure> {
         }
         run(&mut command)?;
     }
-    crate::versions::check()
+    crate::versions::check()?;
+    crate::book::run(&["--no-train".to_string()])
 }
 
 #[cfg(test)]

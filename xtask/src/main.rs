@@ -4,6 +4,7 @@
 //! package, profile and backend feature.
 
 mod bench;
+mod book;
 mod device_check;
 mod device_pack;
 mod embed;
@@ -25,9 +26,14 @@ Tasks:
          examples/embed, a crate outside the workspace (with arguments: cargo test's only)
   lint   cargo fmt --check, clippy and cargo doc, warnings denied (the test build's features);
          clippy on the vulkan build; cargo package of the library crates; the versions of the
-         dependencies this workspace shares with Burn (gemm, wgpu, rand)
+         dependencies this workspace shares with Burn (gemm, wgpu, rand); the book built
+         without training (book --no-train)
   bench  [--backend B] [--epochs N] time the book's recipes, write target/bench/bench.json,
          and compare with PyTorch when it is installed (another backend: flex timed beside it)
+  book   [--no-train] the book (book/, mdBook): train what its pages show (flex) and copy the
+         figures into book/src/figures, check every include and picture, build it into
+         target/book/html (mdbook installed into target/tools from crates.io if missing);
+         --no-train builds it from the figures in the repository, as CI does
   device-check [--epochs N] [--allow-software]
          on a machine with a GPU: the wgpu tests and the wgpu bench in one run, one JSON
          (target/device-check/device-check.json)
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
         }
         Some("lint") => lint::run_all(),
         Some("bench") => bench::run(&args[1..]),
+        Some("book") => book::run(&args[1..]),
         Some("device-check") => device_check::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");

@@ -37,7 +37,8 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..))]
     jobs: u16,
     /// The grid: the experiment's options, each with one value or several separated by commas
-    /// (--lr 5,1 --hidden 5,64); every combination is a trial.
+    /// (--lr 5,1 --hidden 5,64); every combination is a trial. A `--help` among them checks
+    /// every trial and lists them, training none.
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
@@ -77,6 +78,16 @@ pub fn exec(global: &Global, args: &SweepArgs) -> Result<(), Failure> {
             "{misplaced} belongs to sweep: put it before the grid's options"
         )));
     }
+    let asks_help = args
+        .grid
+        .iter()
+        .any(|token| token == "--help" || token == "-h");
+    let tokens: Vec<String> = args
+        .grid
+        .iter()
+        .filter(|token| *token != "--help" && *token != "-h")
+        .cloned()
+        .collect();
     let trials = match &args.file {
         Some(path) => {
             let file = SweepFile::read(path)?;
@@ -87,14 +98,21 @@ pub fn exec(global: &Global, args: &SweepArgs) -> Result<(), Failure> {
                     entry.name()
                 )));
             }
-            with_common_options(file.trials, &grid(&args.grid)?)?
+            with_common_options(file.trials, &grid(&tokens)?)?
         }
-        None => grid(&args.grid)?,
+        None => grid(&tokens)?,
     };
     check_trials(entry, &trials).map_err(|e| match &args.file {
         Some(path) => Failure::Usage(format!("{}: {e}", path.display())),
         None => e.into(),
     })?;
+    if asks_help {
+        println!("{} trials of {}, each checked:", trials.len(), entry.name());
+        for trial in &trials {
+            println!("  {}: {}", trial.name, trial.args().join(" "));
+        }
+        return Ok(());
+    }
     let (backend, _, _) = device(global)?;
     let data_dir = absolute(&d2l::data::data_dir(global.data_dir.clone()))?;
     let dir = match &args.dir {

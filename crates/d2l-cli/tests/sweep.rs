@@ -278,3 +278,26 @@ fn an_interrupted_sweep_finishes_when_run_again() {
     assert_eq!(stderr.matches(": done in").count(), 2, "{stderr}");
     assert_eq!(results(&dir).len(), 4);
 }
+
+#[test]
+fn help_in_the_grid_checks_and_lists_the_trials_and_trains_none() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("sweep");
+    let output = sweep(&dir, &[&grid()[..], &["--help"]].concat());
+    let listed = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        listed.starts_with("4 trials of house, each checked:"),
+        "{listed}"
+    );
+    assert!(listed.contains("lr=1 hidden=16: "), "{listed}");
+    assert!(!dir.exists(), "a sweep asked for help trained");
+    let bad = d2l(&["sweep", "house", "--lr", "5,fast", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("fast"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

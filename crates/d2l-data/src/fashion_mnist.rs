@@ -282,7 +282,7 @@ impl FashionMnist {
     }
 }
 
-/// `pixels / 255` as f32 (d2l's `ToTensor`).
+// ANCHOR: pixels_tensor
 /// Images, `IMAGE_PIXELS` bytes each, as one tensor on `device` scaled as the datasets scale
 /// them (d2l's `ToTensor`: each byte divided by 255).
 ///
@@ -299,6 +299,7 @@ pub fn pixels_tensor(pixels: &[u8], device: &Device) -> Tensor<2> {
         device,
     )
 }
+// ANCHOR_END: pixels_tensor
 
 fn split(images: (&PathBuf, Vec<u8>), labels: (&PathBuf, Vec<u8>)) -> Result<Split> {
     let (images_path, images_bytes) = images;

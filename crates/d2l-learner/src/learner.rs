@@ -314,6 +314,7 @@ impl<'a, T: Targets> Learner<'a, T> {
         })
     }
 
+    // ANCHOR: train_pass
     /// One pass over the training batches on `device`: the trained model, the batches' loss
     /// sums and, unless the metric is measured after the epoch, their metric sums.
     fn train_pass<M: Model>(
@@ -349,6 +350,7 @@ impl<'a, T: Targets> Learner<'a, T> {
         }
         Ok((model, loss_sums, metric_sums))
     }
+    // ANCHOR_END: train_pass
 
     /// The epoch's progress bar; the first epoch of a process on an accelerator says that it
     /// compiles the GPU's kernels (half a minute on a GPU, minutes on software Vulkan).

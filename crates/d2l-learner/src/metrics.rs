@@ -38,6 +38,7 @@ pub trait Metric<T> {
     fn finish(&self, sum: f64, n: usize) -> f64;
 }
 
+// ANCHOR: Accuracy
 /// Classification accuracy: the fraction of examples whose highest score is the true class
 /// (d2l's `accuracy` summed, then divided by the number of examples).
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,7 +72,9 @@ impl Metric<Tensor<1, Int>> for Accuracy {
         sum / n as f64
     }
 }
+// ANCHOR_END: Accuracy
 
+// ANCHOR: LogRmse
 /// d2l's `log_rmse` for regression (4.10): predictions clamped to `[1, ∞)`, then the root mean
 /// squared difference of the logarithms of predictions and targets.
 #[derive(Debug, Clone, Copy, Default)]
@@ -97,6 +100,7 @@ impl Metric<Tensor<2>> for LogRmse {
         (sum / n as f64).sqrt()
     }
 }
+// ANCHOR_END: LogRmse
 
 /// d2l's `log_rmse` for a model that predicts log prices (trained on `ln y`): the same number
 /// as [`LogRmse`] on `exp(ŷ)`, i.e. predictions clamped to `[0, ∞)` (a price of at least 1),

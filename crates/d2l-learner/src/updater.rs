@@ -80,6 +80,7 @@ impl From<ModuleOptimizer> for Updater {
 }
 
 impl Updater {
+    // ANCHOR: step
     /// One update of `model` from the per-example `losses` of a batch.
     ///
     /// # Shapes
@@ -94,8 +95,10 @@ impl Updater {
             }
         }
     }
+    // ANCHOR_END: step
 }
 
+// ANCHOR: sgd
 /// d2l's minibatch SGD, by hand: every parameter with a gradient becomes
 /// `p - lr * grad / batch_size`; parameters without one are left as they are.
 pub fn sgd<M: Module>(model: M, mut grads: Gradients, lr: f64, batch_size: usize) -> M {
@@ -104,6 +107,7 @@ pub fn sgd<M: Module>(model: M, mut grads: Gradients, lr: f64, batch_size: usize
         step: lr / batch_size as f64,
     })
 }
+// ANCHOR_END: sgd
 
 struct SgdMapper<'a> {
     grads: &'a mut Gradients,

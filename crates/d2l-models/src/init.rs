@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor};
 use std::fmt;
 use std::str::FromStr;
 
+// ANCHOR: Init
 /// How the parameters of a layer are drawn. Biases start at zero, as in d2l's `init_weights`,
 /// except with [`Init::Torch`], which draws them like the weights.
 ///
@@ -33,6 +34,7 @@ pub enum Init {
         value: f64,
     },
 }
+// ANCHOR_END: Init
 
 impl Init {
     /// The book's default: `N(0, 0.01²)`.
@@ -47,6 +49,7 @@ impl Init {
         Init::Torch,
     ];
 
+    // ANCHOR: initializer
     fn initializer(self) -> Initializer {
         match self {
             Init::Normal { std } => Initializer::Normal { mean: 0.0, std },
@@ -60,6 +63,7 @@ impl Init {
             Init::Constant { value } => Initializer::Constant { value },
         }
     }
+    // ANCHOR_END: initializer
 
     /// A `[n_in, n_out]` weight parameter drawn from this distribution.
     pub fn weight(self, n_in: usize, n_out: usize, device: &Device) -> Param<Tensor<2>> {

@@ -5,6 +5,7 @@ use burn::tensor::Tensor;
 
 use crate::ops::dropout;
 
+// ANCHOR: Dropout
 /// Dropout as a layer (d2l 4.6.2's `nn.Dropout(p)`): [`dropout`] with a
 /// fixed probability, active on an autodiff device and the identity elsewhere, so a model's
 /// `valid()` copy evaluates without it.
@@ -42,6 +43,7 @@ impl Dropout {
         dropout(x, self.prob)
     }
 }
+// ANCHOR_END: Dropout
 
 #[cfg(test)]
 mod tests {

@@ -43,6 +43,7 @@ impl LinearRegressionConfig {
     }
 }
 
+// ANCHOR: LinearRegressionScratch
 /// Linear regression from scratch, `X w + b`, with optional L2 and L1 penalties on `w` that the
 /// Learner adds to every example's loss while training (d2l 4.5's
 /// `loss(net(X), y) + lambd * l2_penalty(w)`).
@@ -75,6 +76,7 @@ impl Model for LinearRegressionScratch {
         }
     }
 }
+// ANCHOR_END: LinearRegressionScratch
 
 /// Concise linear regression: a Burn `Linear` layer.
 #[derive(Module, Debug)]

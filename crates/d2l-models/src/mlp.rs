@@ -12,6 +12,7 @@ use crate::init::Init;
 use crate::layers::Dropout;
 use crate::ops::{dropout, relu};
 
+// ANCHOR: MlpConfig
 /// The shape, dropout and initialisation of an MLP, with d2l 4.2's defaults (784-256-10,
 /// `W ~ N(0, 0.01²)`, `b = 0`, no dropout).
 #[derive(Config, Debug, PartialEq)]
@@ -32,8 +33,10 @@ pub struct MlpConfig {
     #[config(default = "Init::BOOK")]
     pub init: Init,
 }
+// ANCHOR_END: MlpConfig
 
 impl MlpConfig {
+    // ANCHOR: dropout_book
     /// d2l 4.6's dropout network: 784-256-256-10, dropout 0.2 after the first hidden layer and
     /// 0.5 after the second, PyTorch's default initialisation (the book does not change it).
     pub fn dropout_book() -> Self {
@@ -42,6 +45,7 @@ impl MlpConfig {
             .with_dropout(vec![0.2, 0.5])
             .with_init(Init::Torch)
     }
+    // ANCHOR_END: dropout_book
 
     /// Layer widths from input to output.
     fn widths(&self) -> Vec<usize> {
@@ -111,6 +115,7 @@ impl MlpConfig {
     }
 }
 
+// ANCHOR: MlpScratch
 /// An MLP from scratch: `H = relu(X W1 + b1)`, dropout on `H` while training, ..., then the
 /// last layer's scores. Train it with
 /// [`softmax_cross_entropy`](crate::ops::softmax_cross_entropy) and
@@ -141,7 +146,9 @@ impl Model for MlpScratch {
         x
     }
 }
+// ANCHOR_END: MlpScratch
 
+// ANCHOR: Mlp
 /// A concise MLP: `Linear`, `Relu` and [`Dropout`] layers.
 #[derive(Module, Debug)]
 pub struct Mlp {
@@ -166,6 +173,7 @@ impl Model for Mlp {
         last.forward(x)
     }
 }
+// ANCHOR_END: Mlp
 
 impl LinearLayers for MlpScratch {
     fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {

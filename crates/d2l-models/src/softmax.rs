@@ -10,6 +10,7 @@ use burn::tensor::{Device, Tensor};
 use crate::init::{Init, zeros};
 use crate::ops::softmax;
 
+// ANCHOR: SoftmaxConfig
 /// The shape and initialisation of a softmax regression, with the book's defaults.
 #[derive(Config, Debug, PartialEq)]
 pub struct SoftmaxConfig {
@@ -40,7 +41,9 @@ impl SoftmaxConfig {
         }
     }
 }
+// ANCHOR_END: SoftmaxConfig
 
+// ANCHOR: SoftmaxScratch
 /// Softmax regression from scratch (d2l 3.6): `softmax(X W + b)`, with its parameters held by
 /// hand. Its output is a probability per class; train it with
 /// [`cross_entropy`](crate::ops::cross_entropy) and `d2l_learner::Updater::Sgd`.
@@ -60,7 +63,9 @@ impl Model for SoftmaxScratch {
         softmax(inputs.matmul(self.w.val()) + self.b.val().unsqueeze())
     }
 }
+// ANCHOR_END: SoftmaxScratch
 
+// ANCHOR: SoftmaxRegression
 /// Concise softmax regression (d2l 3.7): a `Linear` layer producing unnormalised scores (the
 /// softmax is folded into the loss, [`softmax_cross_entropy`](crate::ops::softmax_cross_entropy)).
 #[derive(Module, Debug)]
@@ -77,6 +82,7 @@ impl Model for SoftmaxRegression {
         self.linear.forward(inputs)
     }
 }
+// ANCHOR_END: SoftmaxRegression
 
 impl LinearLayers for SoftmaxScratch {
     fn linear_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {

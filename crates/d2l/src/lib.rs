@@ -41,8 +41,3 @@ pub use d2l_device as devices;
 pub use d2l_experiments as experiments;
 pub use d2l_learner as learner;
 pub use d2l_models as models;
-
-/// The README's Rust examples, compiled as doctests so that they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

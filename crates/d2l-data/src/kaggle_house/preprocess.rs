@@ -80,6 +80,7 @@ impl Preprocessor {
         Self::fit_with(frames, PreprocessOptions::default())
     }
 
+    // ANCHOR: fit_with
     /// [`fit`](Self::fit) with changes to the book's preprocessing.
     pub fn fit_with(frames: &[&Frame], options: PreprocessOptions) -> Self {
         let first = frames.first().expect("at least one frame");
@@ -127,6 +128,7 @@ impl Preprocessor {
         numeric.extend(categorical);
         Self { features: numeric }
     }
+    // ANCHOR_END: fit_with
 
     /// Number of output features.
     pub fn num_features(&self) -> usize {
@@ -149,6 +151,7 @@ impl Preprocessor {
         names
     }
 
+    // ANCHOR: transform
     /// The features of every row of `frame`, row-major `[rows, num_features]`, as f32. A
     /// category not seen when fitting gets no indicator.
     pub fn transform(&self, frame: &Frame) -> Result<Vec<f32>> {
@@ -195,6 +198,7 @@ impl Preprocessor {
         }
         Ok(out)
     }
+    // ANCHOR_END: transform
 }
 
 /// Mean and sample standard deviation (`n - 1`), as pandas' `mean()` and `std()`.

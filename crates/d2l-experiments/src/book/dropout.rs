@@ -6,6 +6,7 @@ use d2l_models::MlpConfig;
 
 use crate::fashion::{Classifier, ClassifierConfig, Net};
 
+// ANCHOR: Dropout
 /// d2l 4.6: the dropout MLP from layers (Burn's `Linear` and `Relu`, d2l-models' `Dropout`).
 pub struct Dropout;
 
@@ -22,3 +23,4 @@ impl Classifier for Dropout {
         .with_learner(LearnerConfig::new().with_lr(0.5))
     }
 }
+// ANCHOR_END: Dropout

@@ -5,6 +5,7 @@ use d2l_models::MlpConfig;
 
 use crate::fashion::{Classifier, ClassifierConfig, Net};
 
+// ANCHOR: DropoutScratch
 /// d2l 4.6: dropout from scratch in a 784-256-256-10 MLP.
 pub struct DropoutScratch;
 
@@ -21,3 +22,4 @@ impl Classifier for DropoutScratch {
         .with_learner(LearnerConfig::new().with_lr(0.5))
     }
 }
+// ANCHOR_END: DropoutScratch

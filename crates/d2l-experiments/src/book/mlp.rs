@@ -6,6 +6,7 @@ use d2l_models::MlpConfig;
 
 use crate::fashion::{Classifier, ClassifierConfig, Net};
 
+// ANCHOR: Mlp
 /// d2l 4.3: the same MLP from Burn modules.
 pub struct Mlp;
 
@@ -21,3 +22,4 @@ impl Classifier for Mlp {
         )
     }
 }
+// ANCHOR_END: Mlp

@@ -5,6 +5,7 @@ use d2l_models::MlpConfig;
 
 use crate::fashion::{Classifier, ClassifierConfig, Net};
 
+// ANCHOR: MlpScratch
 /// d2l 4.2: a 784-256-10 MLP from scratch.
 pub struct MlpScratch;
 
@@ -17,3 +18,4 @@ impl Classifier for MlpScratch {
         ClassifierConfig::new(Net::MlpScratch(MlpConfig::new()), UpdaterConfig::Scratch)
     }
 }
+// ANCHOR_END: MlpScratch

@@ -193,6 +193,7 @@ impl Experiment for NumericalStability {
     }
 }
 
+// ANCHOR: sigmoid_and_gradient
 /// The sigmoid and its gradient (by autodiff) on `x ∈ [-8, 8)` in steps of 0.1, as in
 /// d2l 4.8.1.1: `(x, sigmoid(x), sigmoid'(x))` per point.
 pub fn sigmoid_and_gradient(device: &Device) -> Result<Vec<(f64, f64, f64)>, Error> {
@@ -213,16 +214,20 @@ pub fn sigmoid_and_gradient(device: &Device) -> Result<Vec<(f64, f64, f64)>, Err
         .map(|((&x, y), g)| (f64::from(x), f64::from(y), f64::from(g)))
         .collect())
 }
+// ANCHOR_END: sigmoid_and_gradient
 
+// ANCHOR: random_matrix_product
 /// d2l 4.8.1.2: the product of `n` random `4 × 4` `N(0, 1)` matrices (the first included), whose
 /// entries explode (the book prints entries around 1e23–1e27 for 100).
 pub fn random_matrix_product(n: usize, device: &Device) -> Tensor<2> {
     let normal = || Tensor::<2>::random([4, 4], Distribution::Normal(0.0, 1.0), device);
     (1..n).fold(normal(), |m, _| m.matmul(normal()))
 }
+// ANCHOR_END: random_matrix_product
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+// ANCHOR: step_memory
 /// d2l 4.7's point that training needs more memory than inference, measured: the peak heap
 /// bytes, beyond those allocated before, of one training step of `model` (a forward pass on
 /// an autodiff device, the loss, the backward pass and its gradients) and of one inference
@@ -277,7 +282,9 @@ pub fn step_memory(
     inference()?;
     Ok(Some((peak(&train_step)?, peak(&inference)?)))
 }
+// ANCHOR_END: step_memory
 
+// ANCHOR: hidden_unit_difference
 /// d2l 4.8.2.3's symmetry: the MLP of `model` (4 inputs, 3 classes, at least two hidden units)
 /// is trained with d2l's hand-written SGD on a small classification problem; returns the
 /// largest difference between the first two hidden units' incoming weights after training
@@ -328,6 +335,7 @@ pub fn hidden_unit_difference(
         .unwrap_or(f64::NAN);
     Ok((f64::from(difference), accuracy))
 }
+// ANCHOR_END: hidden_unit_difference
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ use d2l_models::SoftmaxConfig;
 
 use crate::fashion::{Classifier, ClassifierConfig, Net};
 
+// ANCHOR: Softmax
 /// d2l 3.7: concise softmax regression on Fashion-MNIST.
 pub struct Softmax;
 
@@ -21,3 +22,4 @@ impl Classifier for Softmax {
         )
     }
 }
+// ANCHOR_END: Softmax

@@ -5,6 +5,7 @@ use d2l_models::SoftmaxConfig;
 
 use crate::fashion::{Classifier, ClassifierConfig, Net};
 
+// ANCHOR: SoftmaxScratch
 /// d2l 3.6: softmax regression from scratch on Fashion-MNIST.
 pub struct SoftmaxScratch;
 
@@ -20,3 +21,4 @@ impl Classifier for SoftmaxScratch {
         )
     }
 }
+// ANCHOR_END: SoftmaxScratch

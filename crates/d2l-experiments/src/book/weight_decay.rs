@@ -23,6 +23,7 @@ use crate::args::non_negative_number;
 use crate::experiment::{Experiment, Run};
 use crate::{Error, LearnerArgs};
 
+// ANCHOR: SyntheticConfig
 /// d2l 4.5's synthetic data: `y = 0.05 + Σ 0.01 x_i + ε`, `x ~ N(0, I)`, `ε ~ N(0, 0.01²)`.
 #[derive(Config, Debug, PartialEq)]
 pub struct SyntheticConfig {
@@ -60,6 +61,7 @@ impl SyntheticConfig {
         TensorDataset::new(x, y)
     }
 }
+// ANCHOR_END: SyntheticConfig
 
 /// How the L2 penalty is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,6 +258,7 @@ impl Fit<'_> {
     }
 }
 
+// ANCHOR: decay_on_weight
 /// d2l 4.5.4's optimizer: SGD with weight decay `lambda` on `model`'s weight only, the bias
 /// in a group without it (PyTorch's `SGD([{"params": net[0].weight, "weight_decay": wd},
 /// {"params": net[0].bias}])`).
@@ -276,6 +279,7 @@ pub fn decay_on_weight(model: &LinearRegression, lambda: f64) -> Updater {
     );
     Updater::from(optimizer)
 }
+// ANCHOR_END: decay_on_weight
 
 /// Trains the linear regression on `train` with penalty `lambda` applied in `style`,
 /// evaluated on `test` after each epoch, into `run.dir` as `<style>-lambda-<λ>-*`.

@@ -42,6 +42,7 @@ pub enum HouseLoss {
     LogRmse,
 }
 
+// ANCHOR: EvalMode
 /// How a house run's K-fold evaluations treat dropout (`--eval-mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -52,6 +53,7 @@ pub enum EvalMode {
     /// show what it does to the validation figures.
     Train,
 }
+// ANCHOR_END: EvalMode
 
 /// The configuration of a house run (`config.json`); [`HouseConfig::new`] is d2l's recipe.
 #[derive(Config, Debug, PartialEq)]

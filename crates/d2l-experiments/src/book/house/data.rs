@@ -74,6 +74,7 @@ impl HouseData {
         }
     }
 
+    // ANCHOR: k_fold
     /// d2l's `k_fold`: a fresh model per fold, trained on the other folds and validated on
     /// this one, each into the run's folder as `fold-<i>-*`.
     pub(crate) fn k_fold(&self, config: &HouseConfig, run: &Run<'_>) -> Result<KFoldReport, Error> {
@@ -111,6 +112,7 @@ impl HouseData {
         }
         Ok(report)
     }
+    // ANCHOR_END: k_fold
 
     /// Trains the final model on every training row (metrics, curves and weights of the run's
     /// folder) and predicts the test prices.

@@ -16,6 +16,7 @@ use crate::Error;
 use crate::book::{Load, Network, WithNetwork};
 use crate::experiment::Run;
 
+// ANCHOR: k_fold_rows
 /// d2l's `get_k_fold_data`: fold `i` of `k` over `n` rows validates on the contiguous rows
 /// `i * n/k .. (i+1) * n/k` and trains on the other folds (rows past `k * (n/k)` are used by
 /// none). Returns (training rows, validation rows).
@@ -31,6 +32,7 @@ pub(super) fn k_fold_rows(n: usize, k: usize, i: usize) -> (Vec<usize>, Vec<usiz
         .collect();
     (train, valid)
 }
+// ANCHOR_END: k_fold_rows
 
 /// Trains house models with one configuration.
 pub(super) struct Trainer<'a> {
