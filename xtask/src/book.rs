@@ -24,9 +24,10 @@ const RUNS: &str = "target/book/runs";
 struct Figure {
     /// The folder under `book/src/figures/`, and the run's name.
     name: &'static str,
-    /// The `d2l` arguments, `{runs}` standing for [`RUNS`]; a page shows the same command
-    /// without `--quiet`, `--runs-dir` and `--run-name`.
-    command: &'static str,
+    /// The `d2l` arguments, `{runs}` standing for [`RUNS`]; `None`: `train <name>` with the
+    /// book's defaults into `{runs}/<name>`. A page shows the same command without `--quiet`,
+    /// `--runs-dir` and `--run-name`.
+    command: Option<&'static str>,
     /// Where the command's standard output goes in the folder (`.json`: laid out).
     stdout: &'static str,
     /// The folder under [`RUNS`] the files are copied from.
@@ -58,23 +59,29 @@ const FIGURES: [Figure; 12] = [
     train("house", &["fold-1-curves.svg", "curves.svg"]),
     Figure {
         name: "house-better",
-        command: "train --quiet --runs-dir {runs} --run-name house-better house --recipe better",
+        command: Some(
+            "train --quiet --runs-dir {runs} --run-name house-better house --recipe better",
+        ),
         stdout: "result.json",
         dir: "house-better",
         files: &[],
     },
     Figure {
         name: "tuning",
-        command: "sweep --quiet house --dir {runs}/tuning --file examples/sweeps/house-notes.toml",
+        command: Some(
+            "sweep --quiet house --dir {runs}/tuning --file examples/sweeps/house-notes.toml",
+        ),
         stdout: "sweep.txt",
         dir: "tuning",
         files: &["curves.svg"],
     },
     Figure {
         name: "tuning-eval-mode",
-        command: "compare {runs}/tuning/mlp_64_hidden_dropout_0.2_validated_with_dropout_on \
+        command: Some(
+            "compare {runs}/tuning/mlp_64_hidden_dropout_0.2_validated_with_dropout_on \
                   {runs}/tuning/mlp_64_hidden_dropout_0.2_validated_in_eval_mode \
                   --out {runs}/tuning/eval-mode.svg",
+        ),
         stdout: "compare.txt",
         dir: "tuning",
         files: &["eval-mode.svg"],
@@ -85,7 +92,7 @@ const FIGURES: [Figure; 12] = [
 const fn train(experiment: &'static str, files: &'static [&'static str]) -> Figure {
     Figure {
         name: experiment,
-        command: "",
+        command: None,
         stdout: "result.json",
         dir: experiment,
         files,
@@ -96,11 +103,11 @@ impl Figure {
     /// The `d2l` arguments.
     fn args(&self, runs: &str) -> Vec<String> {
         let command = match self.command {
-            "" => format!(
+            None => format!(
                 "train --quiet --runs-dir {runs} --run-name {0} {0}",
                 self.name
             ),
-            command => command.replace("{runs}", runs),
+            Some(command) => command.replace("{runs}", runs),
         };
         command.split_whitespace().map(String::from).collect()
     }

@@ -87,3 +87,17 @@ fn every_figure_the_pages_use_is_made_by_the_task() {
     made.sort();
     assert_eq!(folders, made);
 }
+
+#[test]
+fn a_figure_trains_into_the_book_runs_under_its_name() {
+    let softmax = FIGURES.iter().find(|f| f.name == "softmax").unwrap();
+    assert_eq!(
+        softmax.args("R").join(" "),
+        "train --quiet --runs-dir R --run-name softmax softmax"
+    );
+    let tuning = FIGURES.iter().find(|f| f.name == "tuning").unwrap();
+    assert_eq!(
+        tuning.args("R").join(" "),
+        "sweep --quiet house --dir R/tuning --file examples/sweeps/house-notes.toml"
+    );
+}
