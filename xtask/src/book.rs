@@ -320,19 +320,15 @@ fn check_include(dir: &Path, include: &str) -> Result<(), String> {
     if anchor.contains(':') || anchor.chars().next().is_some_and(|c| c.is_ascii_digit()) {
         return Err("line numbers drift with the code: name an anchor".to_string());
     }
-    let start = format!("ANCHOR: {anchor}");
-    let end = format!("ANCHOR_END: {anchor}");
-    let region = text
-        .lines()
-        .skip_while(|line| !ends_with_marker(line, &start))
-        .skip(1)
-        .take_while(|line| !ends_with_marker(line, &end))
-        .collect::<Vec<_>>();
-    if !text.lines().any(|line| ends_with_marker(line, &start))
-        || !text.lines().any(|line| ends_with_marker(line, &end))
-    {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |marker: String| lines.iter().position(|line| is_marker(line, &marker));
+    let (Some(start), Some(end)) = (
+        at(format!("ANCHOR: {anchor}")),
+        at(format!("ANCHOR_END: {anchor}")),
+    ) else {
         return Err(format!("the anchor `{anchor}` is not in {file}"));
-    }
+    };
+    let region = lines.get(start + 1..end).unwrap_or_default();
     let defines = |line: &&str| {
         let words: Vec<&str> = line
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -353,11 +349,10 @@ fn check_include(dir: &Path, include: &str) -> Result<(), String> {
 }
 
 /// Whether `line` is the anchor comment `marker` (`// ANCHOR: name`, `# ANCHOR: name`).
-fn ends_with_marker(line: &str, marker: &str) -> bool {
-    line.trim_end().ends_with(marker) && {
-        let before = &line.trim_end()[..line.trim_end().len() - marker.len()];
-        before.trim().chars().all(|c| c == '/' || c == '#')
-    }
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.trim_end()
+        .strip_suffix(marker)
+        .is_some_and(|before| before.trim().chars().all(|c| c == '/' || c == '#'))
 }
 
 /// The mdbook to build with: on `PATH` at version 0.5, else installed into `target/tools/`.

@@ -78,16 +78,11 @@ pub fn exec(global: &Global, args: &SweepArgs) -> Result<(), Failure> {
             "{misplaced} belongs to sweep: put it before the grid's options"
         )));
     }
-    let asks_help = args
+    let (help, tokens): (Vec<String>, Vec<String>) = args
         .grid
         .iter()
-        .any(|token| token == "--help" || token == "-h");
-    let tokens: Vec<String> = args
-        .grid
-        .iter()
-        .filter(|token| *token != "--help" && *token != "-h")
         .cloned()
-        .collect();
+        .partition(|token| token == "--help" || token == "-h");
     let trials = match &args.file {
         Some(path) => {
             let file = SweepFile::read(path)?;
@@ -106,7 +101,7 @@ pub fn exec(global: &Global, args: &SweepArgs) -> Result<(), Failure> {
         Some(path) => Failure::Usage(format!("{}: {e}", path.display())),
         None => e.into(),
     })?;
-    if asks_help {
+    if !help.is_empty() {
         println!("{} trials of {}, each checked:", trials.len(), entry.name());
         for trial in &trials {
             println!("  {}: {}", trial.name, trial.args().join(" "));
