@@ -219,14 +219,14 @@ mod tests {
     fn the_check_shares_the_test_builds_features_and_requires_a_gpu() {
         assert_eq!(
             test_args().join(" "),
-            "test --features flex,ndarray,wgpu,burn-train --release --package d2l --test gpu_loop --test wgpu_smoke \
+            "test --features flex,ndarray,wgpu,burn-train,remote --release --package d2l --test gpu_loop --test wgpu_smoke \
              --test parity --test kernel_counts"
         );
         let two = options(&strings("--epochs 2")).unwrap().unwrap();
         let bench = bench_args(&two, Path::new("out.json")).join(" ");
         assert_eq!(
             bench,
-            "run --release --features flex,ndarray,wgpu,burn-train --package d2l-cli --bin d2l -- --backend wgpu \
+            "run --release --features flex,ndarray,wgpu,burn-train,remote --package d2l-cli --bin d2l -- --backend wgpu \
              --require-gpu bench --epochs 2 --out out.json"
         );
         let software = options(&strings("--allow-software")).unwrap().unwrap();

@@ -153,7 +153,7 @@ mod tests {
     fn the_pack_takes_the_test_builds_binary_and_files_that_exist() {
         assert_eq!(
             build_args().join(" "),
-            "build --release --features flex,ndarray,wgpu,burn-train --package d2l-cli --bin d2l"
+            "build --release --features flex,ndarray,wgpu,burn-train,remote --package d2l-cli --bin d2l"
         );
         let root = project_root();
         for file in SCRIPTS {

@@ -103,11 +103,11 @@ mod tests {
         );
         assert_eq!(
             lines[2],
-            "clippy --all-targets --workspace --features flex,ndarray,wgpu,burn-train --release -- -D warnings"
+            "clippy --all-targets --workspace --features flex,ndarray,wgpu,burn-train,remote --release -- -D warnings"
         );
         assert_eq!(
             lines[3],
-            "doc --no-deps --workspace --features flex,ndarray,wgpu,burn-train --release"
+            "doc --no-deps --workspace --features flex,ndarray,wgpu,burn-train,remote --release"
         );
         assert_eq!(commands()[3].1, Some(("RUSTDOCFLAGS", "-D warnings")));
         assert_eq!(

@@ -40,7 +40,7 @@ Tasks:
   device-check --pack DIR
          the same check for a GPU machine without Rust: the d2l binary, the data, PyTorch's
          scripts and DIR/run.sh, under 60 MB
-  <verb> [--backend flex|ndarray|wgpu] [ARGS...]
+  <verb> [--backend flex|ndarray|wgpu|remote] [ARGS...]
          any verb of the d2l binary, built in release mode with that backend:
          train [EXPERIMENT] [OPTIONS] trains an experiment (default: softmax);
          `cargo xtask train --help` lists the experiments, `train <experiment> --help` its options;
@@ -48,13 +48,15 @@ Tasks:
          evaluate RUN_DIR, predict RUN_DIR --input FILE, runs, compare RUN_DIR RUN_DIR...;
          export RUN_DIR [--out FILE] writes a run's model as SafeTensors for PyTorch;
          sweep EXPERIMENT [--file F] [--jobs N] [GRID] trains and ranks many trials;
-         kernels [--recipes R,..] (--backend wgpu) counts the kernels per training step
+         kernels [--recipes R,..] (--backend wgpu) counts the kernels per training step;
+         serve [--bind ADDR:PORT] hosts the backend's device for --backend remote elsewhere;
+         train --devices LIST trains data-parallel on several devices
 ";
 
 /// The backends of the test build: all three, in one feature set, so that Burn is compiled
 /// once. Named rather than `--all-features`, which would add `vulkan` (the SPIR-V compiler,
 /// which crashes the software Vulkan the wgpu tests run on).
-pub const TEST_FEATURES: &str = "flex,ndarray,wgpu,burn-train";
+pub const TEST_FEATURES: &str = "flex,ndarray,wgpu,burn-train,remote";
 
 /// The command that runs the test suite: every backend in one feature set, release profile
 /// (the tests train real models), so Burn is compiled once.

@@ -1,15 +1,16 @@
 //! `cargo xtask <verb> [--backend B] [ARGS...]`: build the `d2l` binary in release mode with
 //! backend B's cargo feature (flex by default), then run `d2l --backend B <verb> ARGS...`.
-//! Every verb of the binary (`train`, `evaluate`, `predict`, `export`, `runs`, `compare`, `sweep`) is
-//! reachable this way.
+//! Every verb of the binary (`train`, `evaluate`, `predict`, `export`, `runs`, `compare`, `sweep`,
+//! `serve`, ...) is reachable this way. `serve` and `--backend remote` add the `remote` feature
+//! (Burn's remote backend; a client's build has flex beside it).
 
 use crate::{Failure, cargo, run as run_command};
 
 /// The backends `--backend` accepts (each a cargo feature of `d2l-cli`).
-pub const BACKENDS: [&str; 3] = ["flex", "ndarray", "wgpu"];
+pub const BACKENDS: [&str; 4] = ["flex", "ndarray", "wgpu", "remote"];
 
 const HELP: &str = "\
-cargo xtask <verb> [--backend flex|ndarray|wgpu] [ARGS...]
+cargo xtask <verb> [--backend flex|ndarray|wgpu|remote] [ARGS...]
 
 Builds the d2l binary in release mode with the backend's cargo feature (flex by default; each
 backend is its own build, the first one takes minutes) and runs `d2l --backend B <verb> ARGS`.
@@ -17,6 +18,7 @@ Backends:
   flex      pure-Rust CPU backend (default)
   ndarray   ndarray CPU backend
   wgpu      GPU through wgpu (Vulkan/Metal/DX12; software Vulkan when there is no GPU)
+  remote    a device another machine serves (`cargo xtask serve` there; --remote ws://HOST:PORT)
 
 The binary's own help follows.
 ";
@@ -30,7 +32,7 @@ pub fn take_backend(args: &[String]) -> Result<(String, Vec<String>), String> {
         if arg == "--backend" {
             backend = args
                 .next()
-                .ok_or("--backend needs a value: flex, ndarray or wgpu")?
+                .ok_or("--backend needs a value: flex, ndarray, wgpu or remote")?
                 .clone();
         } else if let Some(value) = arg.strip_prefix("--backend=") {
             backend = value.to_string();
@@ -63,10 +65,14 @@ pub fn cargo_args(verb: &str, args: &[String]) -> Result<Vec<String>, String> {
     ]
     .map(String::from)
     .to_vec();
-    // The bench times another backend beside flex: both compiled.
-    cargo_args.push(match verb == "bench" && backend != "flex" {
-        true => format!("{backend},flex"),
-        false => backend.clone(),
+    // The bench times another backend beside flex, and a remote backend's client keeps flex
+    // for the host's own work: both compiled; a server hosts its backend with `remote`.
+    cargo_args.push(match (verb, backend.as_str()) {
+        (_, "remote") => "remote,flex".to_string(),
+        ("serve", _) => format!("{backend},remote"),
+        ("bench", "flex") => backend.clone(),
+        ("bench", _) => format!("{backend},flex"),
+        _ => backend.clone(),
     });
     cargo_args.extend(["--".to_string(), "--backend".to_string(), backend]);
     cargo_args.push(verb.to_string());
@@ -132,6 +138,23 @@ mod tests {
         );
         let flex = cargo_args("bench", &[]).unwrap().join(" ");
         assert!(flex.contains("--features flex --"), "{flex}");
+    }
+
+    #[test]
+    fn serving_and_the_remote_backend_build_burns_remote_backend() {
+        let got = cargo_args("serve", &args("--backend wgpu --bind 0.0.0.0:3000")).unwrap();
+        assert!(
+            got.join(" ")
+                .ends_with("--features wgpu,remote -- --backend wgpu serve --bind 0.0.0.0:3000"),
+            "{got:?}"
+        );
+        let got = cargo_args("train", &args("--backend remote --remote ws://gpu:3000")).unwrap();
+        assert!(
+            got.join(" ").ends_with(
+                "--features remote,flex -- --backend remote train --remote ws://gpu:3000"
+            ),
+            "{got:?}"
+        );
     }
 
     #[test]

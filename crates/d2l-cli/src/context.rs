@@ -2,17 +2,17 @@
 //! environment it runs with.
 
 use clap::Args;
-use d2l::Backend;
-use d2l::Device;
+use d2l::backend::REMOTE_ENV;
 use d2l::devices::Adapter;
 use d2l::experiments::{Entry, Env, Error, experiment_of, find};
+use d2l::{Backend, Device, DeviceSpec};
 use std::path::{Path, PathBuf};
 
 /// The options every verb takes, before or after its name, meaning the same everywhere.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Backend: flex, ndarray or wgpu, among those compiled in [default: $D2L_BACKEND, else
-    /// the first compiled].
+    /// Backend: flex, ndarray or wgpu, among those compiled in, or remote (a device `d2l serve`
+    /// hosts, at --remote) [default: $D2L_BACKEND, else the first compiled].
     #[arg(long, global = true)]
     pub backend: Option<Backend>,
     /// Refuse to run but on a GPU: an error for the CPU backends and for a software adapter
@@ -25,6 +25,14 @@ pub struct Global {
     /// No progress bars or per-stage lines on stderr.
     #[arg(long, global = true)]
     pub quiet: bool,
+    /// The server of --backend remote, as `d2l serve` prints it: ws://HOST:PORT [also:
+    /// $D2L_REMOTE].
+    #[arg(long, global = true, value_name = "URL")]
+    pub remote: Option<String>,
+    /// A file holding the token that `d2l serve` requires and a remote backend presents [also:
+    /// $D2L_TOKEN].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 /// How a verb failed: a usage error (exit 2), a failed run (exit 1), or an interrupted one
@@ -88,19 +96,24 @@ pub fn entry_of(run_dir: &Path) -> Result<&'static dyn Entry, Failure> {
 
 /// The backend to run on and its device: the device's adapter, for a GPU backend, with a
 /// warning when it is software and an error when a GPU is required (`--require-gpu`,
-/// `$D2L_REQUIRE_GPU`).
+/// `$D2L_REQUIRE_GPU`); for `remote`, device 0 of the server of `--remote`.
 pub fn device(global: &Global) -> Result<(Backend, Device, Option<Adapter>), Failure> {
-    open_device(global.backend, global.require_gpu)
+    let backend = d2l::backend::resolve(global.backend)?;
+    let spec = match backend {
+        Backend::Remote => DeviceSpec::Served(remote_url(global)?),
+        local => DeviceSpec::Local(local),
+    };
+    let (device, adapter) = open(&spec, global)?;
+    Ok((backend, device, adapter))
 }
 
-/// [`device`] of `backend` (else the default one), a GPU required or not.
-pub fn open_device(
-    backend: Option<Backend>,
-    require_gpu: bool,
-) -> Result<(Backend, Device, Option<Adapter>), Failure> {
-    let (backend, device) = d2l::device(backend)?;
+/// Opens the device `spec` names (a served one presenting the token of `--token-file` or
+/// `$D2L_TOKEN`), checked as [`device`] checks it.
+pub fn open(spec: &DeviceSpec, global: &Global) -> Result<(Device, Option<Adapter>), Failure> {
+    let device = spec.open(token(global)?)?;
+    let backend = spec.backend();
     let adapter = d2l::backend::adapter(&device);
-    if require_gpu || d2l::backend::gpu_required_by_env() {
+    if global.require_gpu || d2l::backend::gpu_required_by_env() {
         d2l::backend::require_gpu(backend, adapter.as_ref())?;
     } else if let Some(software) = adapter.as_ref().filter(|a| a.is_software()) {
         eprintln!(
@@ -109,18 +122,85 @@ pub fn open_device(
             software.name, software.driver
         );
     }
-    Ok((backend, device, adapter))
+    Ok((device, adapter))
+}
+
+/// The server of the remote backend: `--remote`, else `$D2L_REMOTE`.
+pub fn remote_url(global: &Global) -> Result<String, Failure> {
+    global
+        .remote
+        .clone()
+        .or_else(|| std::env::var(REMOTE_ENV).ok())
+        .ok_or_else(|| Failure::Usage(d2l::backend::BackendError::NoRemote.to_string()))
+}
+
+/// The token: the contents of `--token-file`, else `$D2L_TOKEN`, else none.
+pub fn token(global: &Global) -> Result<Option<String>, Failure> {
+    #[cfg(feature = "remote")]
+    {
+        d2l::remote::token(global.token_file.as_deref()).map_err(|e| Failure::Usage(e.to_string()))
+    }
+    #[cfg(not(feature = "remote"))]
+    {
+        match &global.token_file {
+            Some(_) => Err(Failure::Usage(
+                "--token-file is for served devices: this build has no `remote` feature"
+                    .to_string(),
+            )),
+            None => Ok(None),
+        }
+    }
 }
 
 /// The environment of a verb: the backend's device, the data, progress shown unless
 /// `--quiet`.
 pub fn env(global: &Global) -> Result<Env, Failure> {
     let (backend, device, adapter) = device(global)?;
+    let remote = match backend {
+        Backend::Remote => Some(remote_url(global)?),
+        _ => None,
+    };
+    Ok(env_of(global, backend, device, adapter, remote))
+}
+
+/// The environment of a data-parallel run on `devices` (`--devices`, which `--backend` does
+/// not override: `cargo xtask` gives it for the build): the model and the evaluation on the
+/// first, every batch split across all of them.
+pub fn env_on(global: &Global, devices: &[DeviceSpec]) -> Result<Env, Failure> {
+    if global.remote.is_some() {
+        return Err(Failure::Usage(
+            "--devices names its servers itself: give it without --remote".into(),
+        ));
+    }
+    let (first, others) = devices
+        .split_first()
+        .ok_or_else(|| Failure::Usage("--devices lists no device".into()))?;
+    let (device, adapter) = open(first, global)?;
+    let remote = match first {
+        DeviceSpec::Served(url) => Some(url.clone()),
+        _ => None,
+    };
+    let mut env = env_of(global, first.backend(), device, adapter, remote);
+    env.data_parallel = others
+        .iter()
+        .map(|spec| Ok((spec.to_string(), open(spec, global)?.0)))
+        .collect::<Result<_, Failure>>()?;
+    Ok(env)
+}
+
+fn env_of(
+    global: &Global,
+    backend: Backend,
+    device: Device,
+    adapter: Option<Adapter>,
+    remote: Option<String>,
+) -> Env {
     let mut env = Env::new(backend.name(), device);
     env.adapter = adapter;
+    env.remote = remote;
     env.data_dir = d2l::data::data_dir(global.data_dir.clone());
     env.progress = !global.quiet;
-    Ok(env)
+    env
 }
 
 /// `value` as one line of JSON: what a verb prints.

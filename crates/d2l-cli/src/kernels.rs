@@ -17,10 +17,10 @@ pub struct KernelsArgs {
 /// temporary folder), started before the device opens; prints the counts as one JSON line.
 #[cfg(feature = "wgpu")]
 pub fn exec(global: &Global, args: &KernelsArgs) -> Result<(), Failure> {
-    use d2l::Backend;
     use d2l::experiments::fashion::book_classifiers;
     use d2l::experiments::kernels::count_kernels;
     use d2l::runtime::KernelLog;
+    use d2l::{Backend, DeviceSpec};
     let configs = args
         .recipes
         .iter()
@@ -44,8 +44,7 @@ pub fn exec(global: &Global, args: &KernelsArgs) -> Result<(), Failure> {
             std::env::temp_dir().join(format!("d2l-kernels-{}.log", std::process::id()))
         });
     let log = KernelLog::start(&path).map_err(|e| Failure::Run(e.to_string()))?;
-    let (_, device, adapter) =
-        crate::context::open_device(Some(Backend::Wgpu), global.require_gpu)?;
+    let (device, adapter) = crate::context::open(&DeviceSpec::Local(Backend::Wgpu), global)?;
     let data = d2l::data::FashionMnist::load(&d2l::data::data_dir(global.data_dir.clone()))
         .map_err(|e| Failure::Run(e.to_string()))?;
     let launches = || log.launches(&device).map_err(|e| e.to_string());

@@ -2,7 +2,8 @@
 //! of d2l.ai chapters 3–4 into a run folder and prints its summary as one JSON line (`--resume`
 //! continues one); `evaluate`, `predict` and `export` use a trained run; `runs` lists them and
 //! `compare` puts several side by side; `sweep` trains a grid or a file of trials, one process
-//! each; `bench` times the book's recipes against PyTorch; `kernels` counts wgpu's launches.
+//! each; `bench` times the book's recipes against PyTorch; `kernels` counts wgpu's launches;
+//! `serve` hosts this machine's devices for `--backend remote` on others.
 //!
 //! One module per verb: its arguments (clap) and one `exec`, which calls `d2l::experiments`
 //! and prints; JSON is made here. A verb fails with a usage error (exit 2: what was asked
@@ -17,6 +18,7 @@ mod export;
 mod kernels;
 mod predict;
 mod runs;
+mod serve;
 mod sweep;
 mod train;
 
@@ -68,6 +70,9 @@ enum Verb {
     /// Count the kernels the Fashion-MNIST recipes launch per training step and per evaluation
     /// pass on wgpu (a few batches each, after a warm-up); print them as JSON.
     Kernels(kernels::KernelsArgs),
+    /// Host this machine's devices for `--backend remote` clients on other machines (Burn's
+    /// remote server over WebSocket, token-authorised), until Ctrl-C or SIGTERM.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
         Verb::Sweep(args) => sweep::exec(global, args),
         Verb::Bench(args) => bench::exec(global, args),
         Verb::Kernels(args) => kernels::exec(global, args),
+        Verb::Serve(args) => serve::exec(global, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

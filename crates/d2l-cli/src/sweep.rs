@@ -7,10 +7,11 @@ use d2l::experiments::sweep::{
 };
 use d2l::experiments::{EXPERIMENTS, Error, find};
 use d2l::learner::RunDir;
+use d2l::{Backend, DeviceSpec};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::context::{Failure, Global, device, stop_on_ctrl_c};
+use crate::context::{Failure, Global, device, open, remote_url, stop_on_ctrl_c};
 
 /// Trials a sweep trains at once by default: on the 2-core machines here, four house trials
 /// two at a time take 0.62 of the time of one after the other, and three at a time no less
@@ -36,6 +37,16 @@ pub struct SweepArgs {
     /// Trials trained at once, each in a process of its own (the results do not depend on it).
     #[arg(long, default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..))]
     jobs: u16,
+    /// Place the trials on these devices, comma-separated (flex, wgpu, wgpu:N, ws://HOST:PORT):
+    /// one trial per device at a time, as many at once as there are devices (instead of
+    /// --jobs; --backend then only chooses the build).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        conflicts_with = "jobs"
+    )]
+    devices: Option<Vec<DeviceSpec>>,
     /// The grid: the experiment's options, each with one value or several separated by commas
     /// (--lr 5,1 --hidden 5,64); every combination is a trial. A `--help` among them checks
     /// every trial and lists them, training none.
@@ -48,11 +59,14 @@ pub struct SweepArgs {
 }
 
 /// The options of `sweep` and the global ones, which the grid cannot hold.
-const NOT_IN_A_GRID: [&str; 8] = [
+const NOT_IN_A_GRID: [&str; 11] = [
     "--file",
     "--dir",
     "--runs-dir",
     "--jobs",
+    "--devices",
+    "--remote",
+    "--token-file",
     "--data-dir",
     "--quiet",
     "--backend",
@@ -108,7 +122,30 @@ pub fn exec(global: &Global, args: &SweepArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let (backend, _, _) = device(global)?;
+    // Each slot's device, as what gives it to a trial's process.
+    let slots: Vec<DeviceOptions> = match &args.devices {
+        Some(devices) => {
+            if global.remote.is_some() {
+                return Err(Failure::Usage(
+                    "--devices names its servers itself: give it without --remote".into(),
+                ));
+            }
+            // Each device opened once here, so that one that cannot be had fails the sweep
+            // before any trial starts.
+            for spec in devices {
+                open(spec, global)?;
+            }
+            devices.iter().map(device_options).collect()
+        }
+        None => {
+            let (backend, _, _) = device(global)?;
+            let spec = match backend {
+                Backend::Remote => DeviceSpec::Served(remote_url(global)?),
+                local => DeviceSpec::Local(local),
+            };
+            vec![device_options(&spec)]
+        }
+    };
     let data_dir = absolute(&d2l::data::data_dir(global.data_dir.clone()))?;
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
@@ -119,13 +156,20 @@ pub fn exec(global: &Global, args: &SweepArgs) -> Result<(), Failure> {
     };
     let exe = std::env::current_exe()
         .map_err(|e| Failure::Run(format!("cannot find this program to run trials: {e}")))?;
-    let train_trial = |trial: &Trial, run_dir: &Path, launch: Launch| -> Result<(), String> {
+    let token_file = global.token_file.as_deref().map(absolute).transpose()?;
+    let train_trial = |trial: &Trial, run_dir: &Path, launch: Launch, slot: usize| {
         let mut command = Command::new(&exe);
+        let (options, environment) = &slots[slot % slots.len()];
         command
-            .args(["--backend", backend.name(), "--quiet", "--data-dir"])
+            .args(options)
+            .envs(environment.iter().map(|(k, v)| (k, v)))
+            .args(["--quiet", "--data-dir"])
             .arg(&data_dir);
         if global.require_gpu {
             command.arg("--require-gpu");
+        }
+        if let Some(file) = &token_file {
+            command.arg("--token-file").arg(file);
         }
         command.arg("train");
         match launch {
@@ -152,10 +196,13 @@ pub fn exec(global: &Global, args: &SweepArgs) -> Result<(), Failure> {
         }
         let stderr = String::from_utf8_lossy(&output.stderr);
         let message = stderr.trim().lines().last().unwrap_or("no message");
-        Err(format!("{message} ({})", output.status))
+        Err::<(), String>(format!("{message} ({})", output.status))
     };
     stop_on_ctrl_c("the running trials")?;
-    let jobs = usize::from(args.jobs);
+    let jobs = match &args.devices {
+        Some(devices) => devices.len(),
+        None => usize::from(args.jobs),
+    };
     let report = run_sweep(entry, &trials, &dir, jobs, !global.quiet, &train_trial)?;
     print!("{}", report.table);
     let [csv, ranking, curves] = report_files(&dir);
@@ -185,6 +232,27 @@ fn with_common_options(mut trials: Vec<Trial>, common: &[Trial]) -> Result<Vec<T
         }
     }
     Ok(trials)
+}
+
+/// The options and environment variables of a trial's process.
+type DeviceOptions = (Vec<String>, Vec<(String, String)>);
+
+/// What puts a trial's process on `spec`'s device (wgpu's N-th discrete GPU is the default
+/// device of wgpu's runtime when `CUBECL_WGPU_DEFAULT_DEVICE` names it).
+fn device_options(spec: &DeviceSpec) -> DeviceOptions {
+    let (options, environment) = match spec {
+        DeviceSpec::Local(backend) => (vec!["--backend", backend.name()], None),
+        DeviceSpec::Gpu(index) => (
+            vec!["--backend", "wgpu"],
+            Some(format!("DiscreteGpu({index})")),
+        ),
+        DeviceSpec::Served(url) => (vec!["--backend", "remote", "--remote", url], None),
+    };
+    let environment = environment.map(|value| ("CUBECL_WGPU_DEFAULT_DEVICE".to_string(), value));
+    (
+        options.into_iter().map(String::from).collect(),
+        environment.into_iter().collect(),
+    )
 }
 
 /// `path` made absolute (trials run with it from other folders' points of view).

@@ -5,11 +5,11 @@
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Command};
-use d2l::Backend;
 use d2l::experiments::{DEFAULT, EXPERIMENTS, Entry, find};
+use d2l::{Backend, DeviceSpec};
 use std::path::PathBuf;
 
-use crate::context::{Failure, Global, entry_of, env, stop_on_ctrl_c};
+use crate::context::{Failure, Global, entry_of, env, env_on, stop_on_ctrl_c};
 
 /// Where a training run goes, and the run to resume; taken after the experiment's name too.
 #[derive(Debug, Args)]
@@ -25,6 +25,12 @@ pub struct TrainArgs {
     /// --epochs may change: a larger number extends a finished run).
     #[arg(long, global = true, value_name = "RUN_DIR")]
     resume: Option<PathBuf>,
+    /// Train data-parallel on these devices, comma-separated: backends (flex, wgpu), wgpu:N
+    /// (the N-th discrete GPU), servers (ws://HOST:PORT). Each batch is split between them and
+    /// their gradients added up on the first, which holds the model: the batch size stays the
+    /// whole batch's. --backend then only chooses the build.
+    #[arg(long, global = true, value_name = "LIST", value_delimiter = ',')]
+    devices: Option<Vec<DeviceSpec>>,
 }
 
 /// The heading of the default experiment's options in `d2l train --help`.
@@ -56,10 +62,14 @@ pub fn exec(global: &Global, args: &TrainArgs, matches: &ArgMatches) -> Result<(
         }
         None => (None, matches),
     };
-    let mut env = env(global)?;
+    let mut env = match &args.devices {
+        Some(devices) => env_on(global, devices)?,
+        None => env(global)?,
+    };
     env.runs_dir.clone_from(&args.runs_dir);
     env.run_name.clone_from(&args.run_name);
     stop_on_ctrl_c("this epoch and its checkpoint")?;
+    let served_by = env.remote.clone();
     let summary = match &args.resume {
         Some(run_dir) => {
             let saved = entry_of(run_dir)?;
@@ -83,12 +93,24 @@ pub fn exec(global: &Global, args: &TrainArgs, matches: &ArgMatches) -> Result<(
                 )));
             }
             let epochs = options.get_one::<usize>("epochs").copied();
-            saved.resume(epochs, run_dir, &env)?
+            saved.resume(epochs, run_dir, &env)
         }
-        None => named.unwrap_or(default_entry()).train(options, &env)?,
+        None => named.unwrap_or(default_entry()).train(options, &env),
     };
+    let summary = summary.map_err(|e| on_server(e.into(), served_by.as_deref()))?;
     println!("{}", crate::context::json(&summary));
     Ok(())
+}
+
+/// A run that failed on a served device says which server, and how to finish it.
+fn on_server(failure: Failure, url: Option<&str>) -> Failure {
+    match (failure, url) {
+        (Failure::Run(message), Some(url)) => Failure::Run(format!(
+            "{message} (the device was served at {url}: resume with `--backend remote \
+             --remote URL` once a server is back)"
+        )),
+        (failure, _) => failure,
+    }
 }
 
 /// The default experiment.

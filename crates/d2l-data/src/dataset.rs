@@ -37,6 +37,8 @@ pub trait Targets: Clone + Send + Sync {
     fn narrow(&self, start: usize, length: usize) -> Self;
     /// The same values on the autodiff side of their device (untracked).
     fn autodiff(self) -> Self;
+    /// The same values on `device` (data-parallel training sends each device its shard).
+    fn to_device(self, device: &Device) -> Self;
 }
 
 macro_rules! tensor_targets {
@@ -53,6 +55,9 @@ macro_rules! tensor_targets {
             }
             fn autodiff(self) -> Self {
                 Tensor::autodiff(self)
+            }
+            fn to_device(self, device: &Device) -> Self {
+                Tensor::to_device(self, device)
             }
         }
     )+};

@@ -23,4 +23,4 @@ mod adapter;
 mod transfer;
 
 pub use adapter::Adapter;
-pub use transfer::{Transfers, counts, is_accelerator, read, upload};
+pub use transfer::{Transfers, counts, is_accelerator, read, treat_as_accelerator, upload};

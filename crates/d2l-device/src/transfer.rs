@@ -69,11 +69,11 @@ pub fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TensorReadErr
 /// Metal), as opposed to a CPU backend working in host memory (flex, ndarray).
 ///
 /// Asked once per device (the first answer drains the device's queue), then remembered.
+///
+/// A device of Burn's remote backend reports no memory pool: the application that connects one
+/// says it is an accelerator with [`treat_as_accelerator`].
 pub fn is_accelerator(device: &Device) -> bool {
-    static KNOWN: Mutex<Vec<(Device, bool)>> = Mutex::new(Vec::new());
-    let mut known = KNOWN
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut known = known();
     if let Some((_, answer)) = known.iter().find(|(d, _)| d == device) {
         return *answer;
     }
@@ -82,15 +82,37 @@ pub fn is_accelerator(device: &Device) -> bool {
     answer
 }
 
+/// Makes [`is_accelerator`] answer `true` for `device` (with or without autodiff) from now on:
+/// for a device of Burn's remote backend, where every read-back crosses the network and every
+/// operation is queued to another machine, so the device path (splits resident there, one read
+/// per epoch) is the one to take although the device reports no memory pool.
+pub fn treat_as_accelerator(device: &Device) {
+    let mut known = known();
+    known.retain(|(d, _)| d != device);
+    known.push((device.clone(), true));
+}
+
+/// The devices asked about so far, and their answers.
+fn known() -> std::sync::MutexGuard<'static, Vec<(Device, bool)>> {
+    static KNOWN: Mutex<Vec<(Device, bool)>> = Mutex::new(Vec::new());
+    KNOWN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// One test: the answers are process-wide, and the device is the only flex one.
     #[test]
-    fn the_cpu_backend_is_not_an_accelerator_with_or_without_autodiff() {
+    fn the_cpu_backend_is_not_an_accelerator_unless_treated_as_one() {
         let device = Device::flex();
         assert!(!is_accelerator(&device));
-        assert!(!is_accelerator(&device.autodiff()));
+        assert!(!is_accelerator(&device.clone().autodiff()));
+        treat_as_accelerator(&device.clone().autodiff());
+        assert!(is_accelerator(&device));
+        assert!(is_accelerator(&device.autodiff()));
     }
 
     #[test]

@@ -31,6 +31,21 @@ pub enum Error {
         /// Epochs planned for it.
         epochs: usize,
     },
+    /// The device failed mid-run (a lost GPU, a server gone): the checkpoints written before
+    /// are kept, and the run resumes from the last of them.
+    #[error(
+        "the device failed in epoch {epoch}: {message}; the run resumes from its last \
+         checkpoint with `cargo xtask train --resume {}`",
+        run_dir.display()
+    )]
+    DeviceFailed {
+        /// The run folder.
+        run_dir: PathBuf,
+        /// The epoch (1-based) the device failed in.
+        epoch: usize,
+        /// What failed.
+        message: String,
+    },
     /// A trial of a sweep failed.
     #[error("trial {name:?}: {message}")]
     Trial {

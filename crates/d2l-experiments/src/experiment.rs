@@ -12,6 +12,9 @@ use std::time::Instant;
 use crate::Error;
 use crate::export::Exported;
 
+mod provenance;
+pub use provenance::Provenance;
+
 /// One experiment of the book: its name, its configuration with the book's defaults, the
 /// command-line options that change it, and its run.
 ///
@@ -135,6 +138,11 @@ pub struct Env {
     pub command_line: Vec<String>,
     /// The adapter of a GPU backend's device, recorded in `config.json` and the summary.
     pub adapter: Option<Adapter>,
+    /// The server of a remote backend's device (`ws://HOST:PORT`), recorded in `config.json`.
+    pub remote: Option<String>,
+    /// More devices (without autodiff, named as `--devices` lists them) that split each batch
+    /// with `device` ([`Learner::data_parallel`](d2l_learner::Learner::data_parallel)).
+    pub data_parallel: Vec<(String, Device)>,
 }
 
 impl Env {
@@ -150,6 +158,8 @@ impl Env {
             progress: true,
             command_line: std::env::args().collect(),
             adapter: None,
+            remote: None,
+            data_parallel: Vec::new(),
         }
     }
 }
@@ -163,6 +173,7 @@ impl Env {
             data_dir: &self.data_dir,
             progress: self.progress,
             wait_each_step: self.adapter.as_ref().is_some_and(Adapter::is_software),
+            data_parallel: self.data_parallel.iter().map(|(_, d)| d.clone()).collect(),
         }
     }
 }
@@ -184,52 +195,8 @@ pub struct Run<'a> {
     /// datasets follow it (Fashion-MNIST, weight decay, house prices); the symmetry
     /// demonstration of `numerical-stability` (64 examples) does not wait.
     pub wait_each_step: bool,
-}
-
-/// Where a run came from, saved in `config.json` beside the configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Provenance {
-    /// When it started, UTC (`YYYYMMDD-HHMMSS`).
-    pub started: String,
-    /// This crate's version.
-    pub version: String,
-    /// The commit of the source tree it was built from, when git can tell.
-    pub git_commit: Option<String>,
-    /// The backend.
-    pub backend: String,
-    /// The device, as Burn describes it.
-    pub device: String,
-    /// The command line.
-    pub command_line: Vec<String>,
-    /// The adapter, for a GPU backend.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adapter: Option<Adapter>,
-}
-
-impl Provenance {
-    /// The provenance of a run in `env`.
-    pub fn new(env: &Env) -> Self {
-        Self {
-            started: d2l_learner::run::utc_timestamp(std::time::SystemTime::now()),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            git_commit: git_commit(),
-            backend: env.backend.clone(),
-            device: format!("{:?}", env.device),
-            command_line: env.command_line.clone(),
-            adapter: env.adapter.clone(),
-        }
-    }
-}
-
-/// `git rev-parse HEAD` of the source tree this crate was built from, if it is still there.
-fn git_commit() -> Option<String> {
-    let output = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .ok()?;
-    let commit = String::from_utf8(output.stdout).ok()?.trim().to_string();
-    (output.status.success() && !commit.is_empty()).then_some(commit)
+    /// The other devices of data-parallel training ([`Env::data_parallel`]); empty for one.
+    pub data_parallel: Vec<Device>,
 }
 
 /// `config.json`: the experiment's name, its configuration, where the run came from, and
@@ -312,6 +279,11 @@ fn finish<E: Experiment>(
             run_dir: dir.path().to_path_buf(),
             epoch,
             epochs,
+        },
+        Error::Train(TrainError::DeviceInEpoch { epoch, message }) => Error::DeviceFailed {
+            run_dir: dir.path().to_path_buf(),
+            epoch,
+            message,
         },
         other => other,
     })?;

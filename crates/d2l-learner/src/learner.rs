@@ -32,6 +32,7 @@ pub struct Learner<'a, T> {
     evaluate_train: bool,
     evaluate_in_training_mode: bool,
     wait_each_step: bool,
+    replicas: Vec<Device>,
 }
 
 /// Whether no epoch has started on an accelerator in this process yet (its kernels are compiled
@@ -59,7 +60,19 @@ impl<'a, T: Targets> Learner<'a, T> {
             evaluate_train: false,
             evaluate_in_training_mode: false,
             wait_each_step: false,
+            replicas: Vec::new(),
         }
+    }
+
+    /// Trains data-parallel: each batch is split between the model's device and `others`
+    /// (devices without autodiff: local ones, served ones), each computing its shard's
+    /// gradients with a replica of the model, added up on the model's device for one update
+    /// (see [`crate::parallel`]). The batch size stays the whole batch's: two devices at 256
+    /// take 128 rows each and make the run one device makes at 256. Evaluation and
+    /// checkpoints stay on the model's device. No other device: one-device training.
+    pub fn data_parallel(mut self, others: Vec<Device>) -> Self {
+        self.replicas = others;
+        self
     }
 
     /// Measures the training metric after each epoch over the whole training set, with the
@@ -205,9 +218,13 @@ impl<'a, T: Targets> Learner<'a, T> {
                 device.seed(epoch_seed(config.seed, epoch));
             }
             let start = Instant::now();
-            let (trained, sums) = self.train_epoch(model, train, epoch, &mut rng)?;
+            let (trained, sums) = self
+                .train_epoch(model, train, epoch, &mut rng)
+                .map_err(|e| e.in_epoch(epoch))?;
             model = trained;
-            let record = self.evaluate_epoch(&model, train, test, sums, epoch, start)?;
+            let record = self
+                .evaluate_epoch(&model, train, test, sums, epoch, start)
+                .map_err(|e| e.in_epoch(epoch))?;
             history.push(record.clone());
             // The checkpoint first: what the observers write (the run's log) can always be
             // written again from it.
@@ -327,7 +344,30 @@ impl<'a, T: Targets> Learner<'a, T> {
         let mut loss_sums = BatchSums::new(device);
         // The running metric, unless it is measured after the epoch instead.
         let mut metric_sums = (!self.evaluate_train).then(|| BatchSums::new(device));
+        let devices: Vec<Device> = std::iter::once(device.clone())
+            .chain(self.replicas.iter().cloned())
+            .collect();
         for (inputs, targets) in batches {
+            if devices.len() > 1 {
+                let metric = metric_sums.is_some().then_some(self.metric);
+                let step = crate::parallel::step(
+                    &mut self.updater,
+                    self.loss,
+                    metric,
+                    model,
+                    inputs,
+                    targets,
+                    &devices,
+                    self.config.lr,
+                );
+                model = step.model;
+                loss_sums.push([step.losses]);
+                if let (Some(sums), Some(terms)) = (&mut metric_sums, step.terms) {
+                    sums.push([terms]);
+                }
+                bar.inc(1);
+                continue;
+            }
             let targets = targets.autodiff();
             let output = model.forward(inputs.autodiff());
             let losses = self.loss.forward(output.clone(), targets.clone());

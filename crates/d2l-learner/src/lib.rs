@@ -55,6 +55,7 @@ mod interrupt;
 pub mod learner;
 pub mod loss;
 pub mod metrics;
+pub mod parallel;
 pub mod plot;
 pub mod prefetch;
 pub mod record;

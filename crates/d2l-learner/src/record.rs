@@ -59,9 +59,18 @@ pub enum TrainError {
         /// The batch's mean loss.
         loss: f64,
     },
-    /// The device failed to compute or return results (out of memory, a lost GPU).
+    /// The device failed to compute or return results (out of memory, a lost GPU, a server
+    /// gone).
     #[error("the device failed: {0}")]
     Device(String),
+    /// The device failed during an epoch; its checkpoint is the one before.
+    #[error("the device failed in epoch {epoch}: {message}")]
+    DeviceInEpoch {
+        /// The epoch (1-based).
+        epoch: usize,
+        /// What failed.
+        message: String,
+    },
     /// An observer failed.
     #[error("{0}")]
     Observer(String),
@@ -105,6 +114,14 @@ impl From<ExecutionError> for TrainError {
 }
 
 impl TrainError {
+    /// A [`TrainError::Device`] as one of `epoch`; any other error as it is.
+    pub fn in_epoch(self, epoch: usize) -> TrainError {
+        match self {
+            TrainError::Device(message) => TrainError::DeviceInEpoch { epoch, message },
+            other => other,
+        }
+    }
+
     /// Maps an I/O error on `path` to [`TrainError::Io`].
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> TrainError {
         let path = path.into();

@@ -96,28 +96,59 @@ impl Updater {
         }
     }
     // ANCHOR_END: step
+
+    /// One update of `model` from gradients already computed for a batch of `batch_size`: the
+    /// gradients of the losses' sum for [`Updater::Sgd`], of their mean for an optimizer (what
+    /// [`step`](Self::step) backpropagates). Data-parallel training adds up its devices'
+    /// gradients into these.
+    pub fn apply<M: Module>(
+        &mut self,
+        model: M,
+        grads: GradientsParams,
+        lr: f64,
+        batch_size: usize,
+    ) -> M {
+        match self {
+            Updater::Sgd => model.map(&mut SgdMapper {
+                grads: Grads::Params(grads),
+                step: lr / batch_size as f64,
+            }),
+            Updater::Optimizer(optimizer) => optimizer.step(lr, model, grads),
+        }
+    }
 }
 
 // ANCHOR: sgd
 /// d2l's minibatch SGD, by hand: every parameter with a gradient becomes
 /// `p - lr * grad / batch_size`; parameters without one are left as they are.
-pub fn sgd<M: Module>(model: M, mut grads: Gradients, lr: f64, batch_size: usize) -> M {
+pub fn sgd<M: Module>(model: M, grads: Gradients, lr: f64, batch_size: usize) -> M {
     model.map(&mut SgdMapper {
-        grads: &mut grads,
+        grads: Grads::Graph(grads),
         step: lr / batch_size as f64,
     })
 }
 // ANCHOR_END: sgd
 
-struct SgdMapper<'a> {
-    grads: &'a mut Gradients,
+/// Where [`SgdMapper`] finds a parameter's gradient: in the backward pass's gradients (by the
+/// parameter's tensor), or in gradients gathered by parameter id.
+enum Grads {
+    Graph(Gradients),
+    Params(GradientsParams),
+}
+
+struct SgdMapper {
+    grads: Grads,
     step: f64,
 }
 
-impl ModuleMapper for SgdMapper<'_> {
+impl ModuleMapper for SgdMapper {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
-        let tensor = match tensor.grad_remove(self.grads) {
+        let grad = match &mut self.grads {
+            Grads::Graph(grads) => tensor.grad_remove(grads),
+            Grads::Params(grads) => grads.remove::<D>(id),
+        };
+        let tensor = match grad {
             Some(grad) => {
                 let require_grad = tensor.is_require_grad();
                 let updated = Tensor::from_inner(tensor.inner() - grad.mul_scalar(self.step));

@@ -2,7 +2,9 @@
 //!
 //! Backends are a build decision (the `flex`, `ndarray` and `wgpu` features of this crate,
 //! forwarded to Burn); which compiled backend runs is a runtime value: an explicit choice, else
-//! the `D2L_BACKEND` environment variable, else the first compiled one.
+//! the `D2L_BACKEND` environment variable, else the first compiled one. `remote` (feature
+//! `remote`) is a device another process serves ([`crate::remote`]); [`crate::DeviceSpec`] names
+//! one device of either kind, as `--devices` lists them.
 
 use burn::tensor::Device;
 use d2l_device::Adapter;
@@ -11,6 +13,9 @@ use std::str::FromStr;
 
 /// The environment variable naming the backend when none is given explicitly.
 pub const BACKEND_ENV: &str = "D2L_BACKEND";
+
+/// The environment variable naming the server of the remote backend (`ws://HOST:PORT`).
+pub const REMOTE_ENV: &str = "D2L_REMOTE";
 
 /// A backend this project can be built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +26,19 @@ pub enum Backend {
     NdArray,
     /// The wgpu GPU backend (feature `wgpu`): Vulkan, Metal or DX12, or software Vulkan.
     Wgpu,
+    /// A device served by `d2l serve` on another machine or process (feature `remote`): Burn's
+    /// remote backend over WebSocket, at `$D2L_REMOTE` ([`crate::remote`]).
+    Remote,
 }
 
 impl Backend {
-    /// Every backend, in order of preference.
-    pub const ALL: [Backend; 3] = [Backend::Flex, Backend::NdArray, Backend::Wgpu];
+    /// Every backend, the local ones in order of preference, then the remote one.
+    pub const ALL: [Backend; 4] = [
+        Backend::Flex,
+        Backend::NdArray,
+        Backend::Wgpu,
+        Backend::Remote,
+    ];
 
     /// The name used by features, flags and `D2L_BACKEND`.
     pub fn name(self) -> &'static str {
@@ -33,6 +46,7 @@ impl Backend {
             Backend::Flex => "flex",
             Backend::NdArray => "ndarray",
             Backend::Wgpu => "wgpu",
+            Backend::Remote => "remote",
         }
     }
 
@@ -42,21 +56,29 @@ impl Backend {
             Backend::Flex => cfg!(feature = "flex"),
             Backend::NdArray => cfg!(feature = "ndarray"),
             Backend::Wgpu => cfg!(feature = "wgpu"),
+            Backend::Remote => cfg!(feature = "remote"),
         }
     }
 
-    /// The backends this build includes.
+    /// The local backends this build includes (`remote` runs on one of another process's).
     pub fn compiled() -> Vec<Backend> {
         Backend::ALL
             .into_iter()
-            .filter(|b| b.is_compiled())
+            .filter(|b| b.is_compiled() && *b != Backend::Remote)
             .collect()
     }
 
     /// The backend's default device (the first GPU wgpu finds, software Vulkan included). For
-    /// wgpu, the GPU runtime is configured first (`runtime::configure`).
+    /// wgpu, the GPU runtime is configured first (`runtime::configure`); for remote, device 0
+    /// of the server at `$D2L_REMOTE`, presenting `$D2L_TOKEN` ([`crate::remote::connect`]).
     pub fn device(self) -> Result<Device, BackendError> {
         match self {
+            #[cfg(feature = "remote")]
+            Backend::Remote => {
+                use crate::remote::{Target, connect, token};
+                let url = std::env::var(REMOTE_ENV).map_err(|_| BackendError::NoRemote)?;
+                Ok(connect(&Target::new(&url, token(None)?)?)?)
+            }
             #[cfg(feature = "flex")]
             Backend::Flex => Ok(Device::flex()),
             // Deprecated upstream in favour of flex; this project still supports and tests it.
@@ -102,8 +124,20 @@ impl FromStr for Backend {
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     /// The name is not a backend.
-    #[error("unknown backend '{0}': expected one of flex, ndarray, wgpu")]
+    #[error("unknown backend '{0}': expected one of flex, ndarray, wgpu, remote")]
     Unknown(String),
+    /// `remote` without a server to run on.
+    #[error("--backend remote needs the server's address: --remote ws://HOST:PORT or $D2L_REMOTE")]
+    NoRemote,
+    /// A served device could not be used.
+    #[cfg(feature = "remote")]
+    #[error(transparent)]
+    Remote(#[from] crate::remote::RemoteError),
+    /// Not a device of `--devices`.
+    #[error(
+        "'{0}' is not a device: expected a backend (flex, ndarray, wgpu), wgpu:N (the N-th discrete GPU) or a server's ws://HOST:PORT"
+    )]
+    Spec(String),
     /// The backend was not compiled in.
     #[error(
         "backend '{requested}' is not compiled into this build (compiled: {}); \
@@ -265,6 +299,11 @@ pub fn require_gpu(backend: Backend, adapter: Option<&Adapter>) -> Result<(), Ba
              (and check that the container sees the GPU)",
             adapter.name, adapter.driver
         ))),
+        None if backend == Backend::Remote => Err(BackendError::NoGpu(
+            "the device a server hosts cannot be checked from its client: give --require-gpu to \
+             `d2l serve` there instead"
+                .to_string(),
+        )),
         None => Err(BackendError::NoGpu(format!(
             "{backend} runs on the CPU: use --backend wgpu on a machine with a GPU"
         ))),
@@ -277,6 +316,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_are_refused() {
+        assert!(!Backend::compiled().contains(&Backend::Remote));
         for backend in Backend::ALL {
             assert_eq!(backend.name().parse::<Backend>().unwrap(), backend);
         }
@@ -306,7 +346,8 @@ mod tests {
 
     #[test]
     fn compiled_backends_give_devices_and_others_a_clear_error() {
-        for backend in Backend::ALL {
+        // remote needs a server: the loopback tests of the command line open its devices.
+        for backend in Backend::ALL.into_iter().filter(|b| *b != Backend::Remote) {
             match backend.device() {
                 Ok(_) => assert!(backend.is_compiled()),
                 Err(err) => {

@@ -30,8 +30,11 @@
 use gemm as _;
 
 pub mod backend;
+#[cfg(feature = "remote")]
+pub mod remote;
 #[cfg(feature = "wgpu")]
 pub mod runtime;
+mod spec;
 
 pub use backend::{Backend, device};
 /// Burn's runtime device, which [`device`] returns.
@@ -41,3 +44,4 @@ pub use d2l_device as devices;
 pub use d2l_experiments as experiments;
 pub use d2l_learner as learner;
 pub use d2l_models as models;
+pub use spec::DeviceSpec;

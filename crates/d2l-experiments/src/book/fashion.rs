@@ -362,6 +362,7 @@ impl WithNetwork for Trainer<'_> {
             Learner::new(learner, &loss, &Accuracy, self.config.optimizer.init())
                 .progress(self.run.progress)
                 .wait_each_step(self.run.wait_each_step)
+                .data_parallel(self.run.data_parallel.clone())
                 .fit_into(self.run.dir, "", Scale::Linear, model, train, Some(test))?;
         let shown = self.test.head(PREDICTION_GRID_IMAGES);
         let predicted = predict(&model, &shown, self.run.device)?;

@@ -247,6 +247,7 @@ impl Fit<'_> {
         .evaluate_train(true)
         .progress(false)
         .wait_each_step(self.run.wait_each_step)
+        .data_parallel(self.run.data_parallel.clone())
         .fit_into(
             self.run.dir,
             &self.prefix,

@@ -324,6 +324,7 @@ impl Timer<'_> {
             data_dir: self.data_dir,
             progress: false,
             wait_each_step: self.wait_each_step,
+            data_parallel: Vec::new(),
         }
     }
 

@@ -71,6 +71,7 @@ impl HouseData {
             mean_target: self.mean_target,
             progress: run.progress,
             wait_each_step: run.wait_each_step,
+            data_parallel: run.data_parallel.clone(),
         }
     }
 

@@ -42,6 +42,7 @@ pub(super) struct Trainer<'a> {
     pub(super) mean_target: f64,
     pub(super) progress: bool,
     pub(super) wait_each_step: bool,
+    pub(super) data_parallel: Vec<Device>,
 }
 
 /// A trained model's history and, when asked for, its predicted prices.
@@ -87,6 +88,7 @@ impl Trainer<'_> {
         .evaluate_in_training_mode(config.eval_mode == EvalMode::Train)
         .progress(self.progress)
         .wait_each_step(self.wait_each_step)
+        .data_parallel(self.data_parallel.clone())
         .fit_into(
             fit.run_dir,
             fit.prefix,

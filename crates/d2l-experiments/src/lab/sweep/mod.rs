@@ -56,9 +56,15 @@ pub fn check_trials(entry: &dyn Entry, trials: &[Trial]) -> Result<(), Error> {
     Ok(())
 }
 
+/// How [`run_sweep`] trains a trial: `(trial, its run folder, how, slot)`, a finished run in
+/// the folder or why not.
+pub type TrainTrial<'a> = dyn Fn(&Trial, &Path, Launch, usize) -> Result<(), String> + Sync + 'a;
+
 /// Runs the `trials` of `entry`'s experiment into `dir`, at most `jobs` at a time, training
-/// each with `train(trial, its folder, how)`, which must leave a finished run (a
-/// `summary.json`) in the folder or say why it could not. Every trial's options are checked before any is trained.
+/// each with `train(trial, its folder, how, slot)`, which must leave a finished run (a
+/// `summary.json`) in the folder or say why it could not; `slot` (`0..jobs`) says which of the
+/// trials running at once it is, so that a caller can give each slot a device of its own.
+/// Every trial's options are checked before any is trained.
 /// A trial whose folder holds a finished run is skipped when that run's configuration is the
 /// trial's (and is an error otherwise); one holding an unfinished run is resumed.
 ///
@@ -73,7 +79,7 @@ pub fn run_sweep(
     dir: &Path,
     jobs: usize,
     progress: bool,
-    train: &(dyn Fn(&Trial, &Path, Launch) -> Result<(), String> + Sync),
+    train: &TrainTrial<'_>,
 ) -> Result<SweepReport, Error> {
     check_trials(entry, trials)?;
     let mut plans = Vec::new();
@@ -101,7 +107,7 @@ pub fn run_sweep(
     let outcomes: Mutex<Vec<Option<Result<(), String>>>> =
         Mutex::new(plans.iter().map(|_| None).collect());
     let done = AtomicUsize::new(0);
-    let worker = || {
+    let worker = |slot: usize| {
         loop {
             if interrupt_requested() {
                 return;
@@ -112,7 +118,7 @@ pub fn run_sweep(
             };
             let start = Instant::now();
             let outcome = match plan {
-                Some(launch) => train(trial, run_dir, *launch),
+                Some(launch) => train(trial, run_dir, *launch, slot),
                 None => Ok(()),
             };
             let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
@@ -128,8 +134,9 @@ pub fn run_sweep(
         }
     };
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, plans.len()) {
-            scope.spawn(worker);
+        for slot in 0..jobs.clamp(1, plans.len()) {
+            let worker = &worker;
+            scope.spawn(move || worker(slot));
         }
     });
     let outcomes = outcomes.into_inner().expect("no worker panics");
