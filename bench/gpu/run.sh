@@ -9,11 +9,16 @@
 #                                  # (CUBECL_WGPU_MAX_TASKS; 32 by default), warm caches
 #   BLOCKS="3 5" DIR/run.sh        # also the mlp's epochs with Burn's fusion search kept to
 #                                  # that many blocks (D2L_FUSION_BLOCKS; 3 by default)
+#   LEVELS="minimal balanced" DIR/run.sh
+#                                  # also the mlp's epochs at that autotune level, each from
+#                                  # empty caches (CUBECL_AUTOTUNE_LEVEL; d2l's default: balanced)
 #
 # Writes DIR/out/device-check.json (override with OUT=...): the adapter, the kernels per step
 # (`d2l kernels`), the mlp's first epoch with empty caches and again with warm ones, the wgpu
-# bench with flex timed beside it, and PyTorch on CUDA (epochs, kernels per step, CUDA graph),
-# each step's exit status and seconds. A step that fails leaves `null` and the rest still run.
+# bench with flex timed beside it, the same first epochs and bench with the SPIR-V compiler
+# (`d2l-spirv`, the `vulkan` feature; it refuses software Vulkan, which crashes under it), and
+# PyTorch on CUDA (epochs, kernels per step, CUDA graph), each step's exit status and seconds.
+# A step that fails leaves `null` and the rest still run.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$HERE/out}
@@ -26,16 +31,19 @@ for arg in "$@"; do
     esac
 done
 mkdir -p "$OUT"
-D2L=$HERE/d2l
-if [ ! -x "$D2L" ]; then
-    # xz where it is installed, else Python's lzma.
-    if command -v xz >/dev/null 2>&1; then
-        xz -dc "$HERE/d2l.xz" >"$D2L.part"
+
+# The two binaries, d2l (WGSL) and d2l-spirv (SPIR-V), from DIR/bin.tar.xz: with xz and tar
+# where they are installed, else Python's tarfile.
+if [ ! -x "$HERE/d2l" ] || [ ! -x "$HERE/d2l-spirv" ]; then
+    if command -v xz >/dev/null 2>&1 && command -v tar >/dev/null 2>&1; then
+        xz -dc "$HERE/bin.tar.xz" | tar -xf - -C "$HERE"
     else
-        python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
-            "$HERE/d2l.xz" "$D2L.part"
-    fi && chmod +x "$D2L.part" && mv "$D2L.part" "$D2L" || { echo "cannot unpack d2l" >&2; exit 1; }
+        python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' \
+            "$HERE/bin.tar.xz" "$HERE"
+    fi || { echo "cannot unpack $HERE/bin.tar.xz" >&2; exit 1; }
 fi
+D2L=$HERE/d2l
+D2L_SPIRV=$HERE/d2l-spirv
 export D2L_DATA_DIR="$HERE/datasets"
 PYTHON=${PYTHON:-python3}
 
@@ -87,6 +95,20 @@ step kernels "$D2L" --backend wgpu $REQUIRE kernels --recipes softmax,mlp,dropou
 # 3. The bench: every recipe's first and steady epoch on wgpu, flex timed beside it.
 step bench "$D2L" --backend wgpu $REQUIRE bench --epochs "$EPOCHS" --out "$OUT/bench.json"
 
+# 4. The same with the SPIR-V compiler, from caches of its own: the first epoch cold, then warm
+#    (CubeCL keeps SPIR-V kernels between runs, WGSL ones not), and the bench.
+SPIRV_CACHE=$CACHE/spirv
+mkdir -p "$SPIRV_CACHE/driver"
+for run in cold warm; do
+    step "spirv-first-epoch-$run" env D2L_CACHE_DIR="$SPIRV_CACHE/cubecl" \
+        __GL_SHADER_DISK_CACHE_PATH="$SPIRV_CACHE/driver" MESA_SHADER_CACHE_DIR="$SPIRV_CACHE/driver" \
+        "$D2L_SPIRV" --backend wgpu $REQUIRE train --quiet --runs-dir "$OUT/runs" \
+        --run-name "mlp-spirv-$run" mlp --epochs 2
+done
+step spirv-bench env D2L_CACHE_DIR="$SPIRV_CACHE/cubecl" \
+    __GL_SHADER_DISK_CACHE_PATH="$SPIRV_CACHE/driver" MESA_SHADER_CACHE_DIR="$SPIRV_CACHE/driver" \
+    "$D2L_SPIRV" --backend wgpu $REQUIRE bench --epochs "$EPOCHS" --out "$OUT/bench-spirv.json"
+
 # sweep NAME VARIABLE VALUE...: the mlp's first three epochs with VARIABLE set to each VALUE
 # (warm caches), as steps NAME-VALUE and runs mlp-NAME-VALUE.
 sweep() {
@@ -99,25 +121,39 @@ sweep() {
     done
 }
 
-# 4. What a submission of more or fewer tasks does to a step (the wgpu runtime's `tasks_max`).
+# 5. What a submission of more or fewer tasks does to a step (the wgpu runtime's `tasks_max`).
 sweep tasks CUBECL_WGPU_MAX_TASKS ${TASKS:-}
 
-# 5. How far Burn's fusion searches (`d2l::runtime::FUSION_MAX_BLOCKS`).
+# 6. How far Burn's fusion searches (`d2l::runtime::FUSION_MAX_BLOCKS`).
 sweep blocks D2L_FUSION_BLOCKS ${BLOCKS:-}
 
-# 6. PyTorch on CUDA, the same recipes.
+# 7. How hard autotune works (`d2l::runtime::AUTOTUNE_LEVEL`): each level's first epoch from
+#    empty caches, ours and the driver's, as on a fresh machine, and its steady epochs.
+for level in ${LEVELS:-}; do
+    fresh=$CACHE/level-$level
+    rm -rf "$fresh"
+    mkdir -p "$fresh/driver"
+    step "levels-$level" env CUBECL_AUTOTUNE_LEVEL="$level" D2L_CACHE_DIR="$fresh/cubecl" \
+        __GL_SHADER_DISK_CACHE_PATH="$fresh/driver" MESA_SHADER_CACHE_DIR="$fresh/driver" \
+        "$D2L" --backend wgpu $REQUIRE train --quiet --runs-dir "$OUT/runs" \
+        --run-name "mlp-levels-$level" mlp --epochs 3
+done
+
+# 8. PyTorch on CUDA, the same recipes.
 step torch-epochs "$PYTHON" "$HERE/torch_gpu.py" --data-dir "$D2L_DATA_DIR" --epochs 4
 step torch-kernels "$PYTHON" "$HERE/torch_kernels.py"
 step torch-graph "$PYTHON" "$HERE/torch_graph.py"
 
-# swept NAME VALUE...: {"VALUE": {"epoch_2_s": ..., "epoch_3_s": ...}, ...} of a sweep.
+# swept NAME VALUE...: {"VALUE": {"epoch_1_s": ..., "epoch_2_s": ..., "epoch_3_s": ...}, ...}
+# of a sweep.
 swept() {
     swept_name=$1
     shift
     printf '{'
     sep=
     for value in "$@"; do
-        printf '%s"%s": {"epoch_2_s": %s, "epoch_3_s": %s}' "$sep" "$value" \
+        printf '%s"%s": {"epoch_1_s": %s, "epoch_2_s": %s, "epoch_3_s": %s}' "$sep" "$value" \
+            "$(epoch_seconds "mlp-$swept_name-$value" 1)" \
             "$(epoch_seconds "mlp-$swept_name-$value" 2)" \
             "$(epoch_seconds "mlp-$swept_name-$value" 3)"
         sep=", "
@@ -127,19 +163,24 @@ swept() {
 
 bench=null
 [ -s "$OUT/bench.json" ] && bench=$(cat "$OUT/bench.json")
+spirv_bench=null
+[ -s "$OUT/bench-spirv.json" ] && spirv_bench=$(cat "$OUT/bench-spirv.json")
 status() { cat "$OUT/$1.status" 2>/dev/null || echo null; }
 {
     echo "{"
     echo "  \"pack\": $(cat "$HERE/pack.json"),"
     echo "  \"host\": \"$(uname -srm)\","
-    for name in first-epoch-cold first-epoch-warm kernels bench torch-epochs torch-kernels torch-graph; do
+    for name in first-epoch-cold first-epoch-warm kernels bench spirv-first-epoch-cold \
+        spirv-first-epoch-warm spirv-bench torch-epochs torch-kernels torch-graph; do
         echo "  \"$name-step\": $(status "$name"),"
     done
     echo "  \"tasks_max\": $(swept tasks ${TASKS:-}),"
     echo "  \"fusion_blocks\": $(swept blocks ${BLOCKS:-}),"
+    echo "  \"autotune_level\": $(swept levels ${LEVELS:-}),"
     echo "  \"first_epoch\": {\"cold_s\": $(epoch_seconds mlp-cold 1), \"warm_s\": $(epoch_seconds mlp-warm 1), \"steady_s\": $(epoch_seconds mlp-warm 2)},"
     echo "  \"kernels\": $(json kernels),"
     echo "  \"bench\": $bench,"
+    echo "  \"spirv\": {\"first_epoch\": {\"cold_s\": $(epoch_seconds mlp-spirv-cold 1), \"warm_s\": $(epoch_seconds mlp-spirv-warm 1), \"steady_s\": $(epoch_seconds mlp-spirv-warm 2)}, \"bench\": $spirv_bench},"
     echo "  \"torch\": {\"epochs\": $(json torch-epochs), \"kernels\": $(json torch-kernels), \"graph\": $(json torch-graph)}"
     echo "}"
 } >"$OUT/device-check.json"

@@ -17,11 +17,13 @@ commit, the tests' outcome and time, and the bench's report (the adapter named i
 when a test or the bench fails; the JSON is written either way. --allow-software accepts a
 software adapter (lavapipe), to try the check on a machine without a GPU.
 
-With --pack DIR: builds the same binary here and writes DIR, which runs the check on a GPU
-machine that has no Rust: DIR/run.sh [--allow-software] writes DIR/out/device-check.json (the
-kernels per step, the mlp's first epoch cold and warm, the wgpu bench with flex beside it,
-and PyTorch on CUDA when it imports). DIR holds the stripped d2l (xz), the data, the PyTorch
-scripts and run.sh of bench/gpu/, and stays under 60 MB.
+With --pack DIR: builds the same binary here, and one with the SPIR-V compiler (the vulkan
+feature, in target/spirv: a second build of Burn), and writes DIR, which runs the check on a
+GPU machine that has no Rust: DIR/run.sh [--allow-software] writes DIR/out/device-check.json
+(the kernels per step, the mlp's first epoch cold and warm, the wgpu bench with flex beside
+it, the same first epochs and bench with SPIR-V, and PyTorch on CUDA when it imports). DIR
+holds the two stripped binaries (xz), the data, the PyTorch scripts and run.sh of bench/gpu/,
+and stays under 60 MB.
 ";
 
 /// The wgpu tests of the `d2l` crate that the check runs.

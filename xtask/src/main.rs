@@ -38,8 +38,8 @@ Tasks:
          on a machine with a GPU: the wgpu tests and the wgpu bench in one run, one JSON
          (target/device-check/device-check.json)
   device-check --pack DIR
-         the same check for a GPU machine without Rust: the d2l binary, the data, PyTorch's
-         scripts and DIR/run.sh, under 60 MB
+         the same check for a GPU machine without Rust: two d2l binaries (WGSL and SPIR-V,
+         each its own build), the data, PyTorch's scripts and DIR/run.sh, under 60 MB
   <verb> [--backend flex|ndarray|wgpu|remote] [ARGS...]
          any verb of the d2l binary, built in release mode with that backend:
          train [EXPERIMENT] [OPTIONS] trains an experiment (default: softmax);

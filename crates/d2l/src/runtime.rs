@@ -15,6 +15,10 @@
 //!   Burn's own default is 5). Fewer blocks let it fuse the training step's tail into a few
 //!   kernels every batch, where five made it settle, after the first batches, on plans that
 //!   launch the backward pass's fills and products one by one.
+//! - **How hard CubeCL's autotune works** ([`AUTOTUNE_LEVEL`]): how many candidate kernels it
+//!   compiles and times for each new matrix-product and reduction shape, part of a first
+//!   epoch's time on empty caches (`$CUBECL_AUTOTUNE_LEVEL`, CubeCL's own variable, still
+//!   chooses).
 //!
 //! A `cubecl.toml` (or a `burn.toml` with a `[cubecl]` table) in the working directory or above
 //! it is the user's own configuration: it is read first, as CubeCL would, and only the kernel
@@ -28,6 +32,9 @@ use cubecl_runtime::config::profiling::ProfilingLogLevel;
 use cubecl_runtime::config::{CubeClRuntimeConfig, RuntimeConfig};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// CubeCL's autotune levels, for [`RuntimeSettings::autotune_level`].
+pub use cubecl_runtime::config::autotune::AutotuneLevel;
 
 /// The environment variable naming the folder where compiled kernels and autotune results are
 /// kept (default: CubeCL's global cache folder, `~/.cache/cubecl` on Linux).
@@ -62,8 +69,31 @@ pub const FUSION_BLOCKS_ENV: &str = "D2L_FUSION_BLOCKS";
 /// `d2l_models::softmax_cross_entropy`, three blocks gave 19, 26 and 37, five 20, 34 and 45.)
 pub const FUSION_MAX_BLOCKS: usize = 3;
 
+/// The environment variable, CubeCL's own, choosing the autotune level ([`AUTOTUNE_LEVEL`]
+/// when unset): `minimal`, `balanced`, `extensive` or `full`.
+pub const AUTOTUNE_LEVEL_ENV: &str = "CUBECL_AUTOTUNE_LEVEL";
+
+/// How hard CubeCL's autotune works on each new matrix-product or reduction shape, unless
+/// `$CUBECL_AUTOTUNE_LEVEL` or the user's `cubecl.toml` says otherwise.
+///
+/// Measured on software Vulkan (lavapipe, 2 cores): `train mlp --epochs 3` from empty caches,
+/// CubeCL's and Mesa's, as on a fresh machine, levels alternated, two rounds (seconds):
+///
+/// | level | first epoch | steady epochs |
+/// |---|---|---|
+/// | minimal | 137.5, 134.4 | 7.6-8.1 |
+/// | **balanced** (CubeCL's default) | **111.9, 109.9** | 7.7-8.2 |
+/// | extensive | 111.9, 104.4 | 7.3-7.8 |
+///
+/// Minimal took longer, not shorter; extensive matched balanced within the rounds' spread; no
+/// level changed the steady epochs or the accuracy (0.8086 after three epochs at every
+/// level). On an NVIDIA H200 one cold first epoch took 44.4 s at minimal against 47.6 s at
+/// balanced (`../shared/gpu/README.md`), steady epochs not measured: the device check
+/// measures both (`LEVELS="minimal balanced" run.sh`) before this changes for GPUs.
+pub const AUTOTUNE_LEVEL: AutotuneLevel = AutotuneLevel::Balanced;
+
 /// The runtime's settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RuntimeSettings {
     /// Where compiled kernels and autotune results are kept; `None`: CubeCL's global cache.
     pub cache_dir: Option<PathBuf>,
@@ -71,6 +101,8 @@ pub struct RuntimeSettings {
     pub kernel_log: Option<PathBuf>,
     /// How many independent blocks Burn's fusion search keeps open ([`FUSION_MAX_BLOCKS`]).
     pub fusion_max_blocks: usize,
+    /// How hard CubeCL's autotune works ([`AUTOTUNE_LEVEL`]).
+    pub autotune_level: AutotuneLevel,
 }
 
 impl Default for RuntimeSettings {
@@ -79,13 +111,25 @@ impl Default for RuntimeSettings {
             cache_dir: None,
             kernel_log: None,
             fusion_max_blocks: FUSION_MAX_BLOCKS,
+            autotune_level: AUTOTUNE_LEVEL,
         }
     }
 }
 
+impl PartialEq for RuntimeSettings {
+    fn eq(&self, other: &Self) -> bool {
+        // CubeCL's level has no `PartialEq` of its own: a field-less enum, compared by variant.
+        self.cache_dir == other.cache_dir
+            && self.kernel_log == other.kernel_log
+            && self.fusion_max_blocks == other.fusion_max_blocks
+            && std::mem::discriminant(&self.autotune_level)
+                == std::mem::discriminant(&other.autotune_level)
+    }
+}
+
 impl RuntimeSettings {
-    /// The settings `$D2L_CACHE_DIR`, `$D2L_KERNEL_LOG` and `$D2L_FUSION_BLOCKS` give (unset,
-    /// empty or, for the blocks, not a positive number: the defaults).
+    /// The settings `$D2L_CACHE_DIR`, `$D2L_KERNEL_LOG`, `$D2L_FUSION_BLOCKS` and
+    /// `$CUBECL_AUTOTUNE_LEVEL` give (unset, empty or not a value of theirs: the defaults).
     pub fn from_env() -> Self {
         let path = |name| {
             std::env::var_os(name)
@@ -100,6 +144,10 @@ impl RuntimeSettings {
             cache_dir: path(CACHE_DIR_ENV),
             kernel_log: path(KERNEL_LOG_ENV),
             fusion_max_blocks: blocks.unwrap_or(FUSION_MAX_BLOCKS),
+            autotune_level: std::env::var(AUTOTUNE_LEVEL_ENV)
+                .ok()
+                .and_then(|value| autotune_level(&value))
+                .unwrap_or(AUTOTUNE_LEVEL),
         }
     }
 
@@ -116,11 +164,15 @@ impl RuntimeSettings {
         }
     }
 
-    /// CubeCL's configuration with these settings over `base`: the cache folder unless the
-    /// user's file chose one (`user_file`), the kernel log when one is asked for.
+    /// CubeCL's configuration with these settings over `base`: the cache folder and the
+    /// autotune level unless the user's file chose them (`user_file`), the kernel log when one
+    /// is asked for.
     fn apply(&self, mut base: CubeClRuntimeConfig, user_file: bool) -> CubeClRuntimeConfig {
         if !user_file || self.cache_dir.is_some() {
             base.environment.path = self.cache_config();
+        }
+        if !user_file {
+            base.autotune.level = self.autotune_level.clone();
         }
         if let Some(log) = &self.kernel_log {
             let logger = &mut base.profiling.logger;
@@ -138,6 +190,18 @@ impl RuntimeSettings {
             serde_json::to_value(BurnConfig::default()).expect("Burn's configuration serialises");
         config["fusion"]["beam_search"]["max_blocks"] = self.fusion_max_blocks.into();
         serde_json::from_value(config).expect("Burn's configuration with the search's blocks")
+    }
+}
+
+/// The autotune level `value` names as `$CUBECL_AUTOTUNE_LEVEL` does (`minimal` or `0`, ...,
+/// `full` or `3`).
+fn autotune_level(value: &str) -> Option<AutotuneLevel> {
+    match value.trim() {
+        "minimal" | "0" => Some(AutotuneLevel::Minimal),
+        "balanced" | "1" => Some(AutotuneLevel::Balanced),
+        "extensive" | "2" => Some(AutotuneLevel::Extensive),
+        "full" | "3" => Some(AutotuneLevel::Full),
+        _ => None,
     }
 }
 
@@ -322,6 +386,42 @@ mod tests {
         user.environment.path = CacheConfig::Local;
         let config = global.apply(user, true);
         assert!(matches!(config.environment.path, CacheConfig::Local));
+    }
+
+    #[test]
+    fn settings_set_the_autotune_level_unless_the_users_file_does() {
+        let level = |config: &CubeClRuntimeConfig| std::mem::discriminant(&config.autotune.level);
+        let ours = RuntimeSettings::default().apply(CubeClRuntimeConfig::default(), false);
+        assert_eq!(level(&ours), std::mem::discriminant(&AUTOTUNE_LEVEL));
+        let full = RuntimeSettings {
+            autotune_level: AutotuneLevel::Full,
+            ..RuntimeSettings::default()
+        };
+        let config = full.apply(CubeClRuntimeConfig::default(), false);
+        assert_eq!(level(&config), std::mem::discriminant(&AutotuneLevel::Full));
+        assert!(full != RuntimeSettings::default());
+        // A user's cubecl.toml keeps its own level.
+        let mut user = CubeClRuntimeConfig::default();
+        user.autotune.level = AutotuneLevel::Extensive;
+        let config = full.apply(user, true);
+        assert_eq!(
+            level(&config),
+            std::mem::discriminant(&AutotuneLevel::Extensive)
+        );
+        // CubeCL's names and numbers for $CUBECL_AUTOTUNE_LEVEL.
+        for (value, expected) in [
+            ("minimal", AutotuneLevel::Minimal),
+            ("1", AutotuneLevel::Balanced),
+            ("extensive", AutotuneLevel::Extensive),
+            (" full ", AutotuneLevel::Full),
+        ] {
+            let parsed = autotune_level(value).expect(value);
+            assert_eq!(
+                std::mem::discriminant(&parsed),
+                std::mem::discriminant(&expected)
+            );
+        }
+        assert!(autotune_level("fast").is_none());
     }
 
     #[test]
