@@ -99,15 +99,15 @@ step bench "$D2L" --backend wgpu $REQUIRE bench --epochs "$EPOCHS" --out "$OUT/b
 #    (CubeCL keeps SPIR-V kernels between runs, WGSL ones not), and the bench.
 SPIRV_CACHE=$CACHE/spirv
 mkdir -p "$SPIRV_CACHE/driver"
+spirv() {
+    D2L_CACHE_DIR="$SPIRV_CACHE/cubecl" __GL_SHADER_DISK_CACHE_PATH="$SPIRV_CACHE/driver" \
+        MESA_SHADER_CACHE_DIR="$SPIRV_CACHE/driver" "$D2L_SPIRV" --backend wgpu $REQUIRE "$@"
+}
 for run in cold warm; do
-    step "spirv-first-epoch-$run" env D2L_CACHE_DIR="$SPIRV_CACHE/cubecl" \
-        __GL_SHADER_DISK_CACHE_PATH="$SPIRV_CACHE/driver" MESA_SHADER_CACHE_DIR="$SPIRV_CACHE/driver" \
-        "$D2L_SPIRV" --backend wgpu $REQUIRE train --quiet --runs-dir "$OUT/runs" \
+    step "spirv-first-epoch-$run" spirv train --quiet --runs-dir "$OUT/runs" \
         --run-name "mlp-spirv-$run" mlp --epochs 2
 done
-step spirv-bench env D2L_CACHE_DIR="$SPIRV_CACHE/cubecl" \
-    __GL_SHADER_DISK_CACHE_PATH="$SPIRV_CACHE/driver" MESA_SHADER_CACHE_DIR="$SPIRV_CACHE/driver" \
-    "$D2L_SPIRV" --backend wgpu $REQUIRE bench --epochs "$EPOCHS" --out "$OUT/bench-spirv.json"
+step spirv-bench spirv bench --epochs "$EPOCHS" --out "$OUT/bench-spirv.json"
 
 # sweep NAME VARIABLE VALUE...: the mlp's first three epochs with VARIABLE set to each VALUE
 # (warm caches), as steps NAME-VALUE and runs mlp-NAME-VALUE.

@@ -17,9 +17,9 @@ commit, the tests' outcome and time, and the bench's report (the adapter named i
 when a test or the bench fails; the JSON is written either way. --allow-software accepts a
 software adapter (lavapipe), to try the check on a machine without a GPU.
 
-With --pack DIR: builds the same binary here, and one with the SPIR-V compiler (the vulkan
-feature, in target/spirv: a second build of Burn), and writes DIR, which runs the check on a
-GPU machine that has no Rust: DIR/run.sh [--allow-software] writes DIR/out/device-check.json
+With --pack DIR: builds two d2l binaries here, each a build of Burn of its own: WGSL (flex,
+wgpu) and SPIR-V (vulkan, in target/spirv); and writes DIR, which runs the check on a GPU
+machine that has no Rust: DIR/run.sh [--allow-software] writes DIR/out/device-check.json
 (the kernels per step, the mlp's first epoch cold and warm, the wgpu bench with flex beside
 it, the same first epochs and bench with SPIR-V, and PyTorch on CUDA when it imports). DIR
 holds the two stripped binaries (xz), the data, the PyTorch scripts and run.sh of bench/gpu/,

@@ -83,8 +83,7 @@ pub fn pack(dir: &Path) -> Result<(), Failure> {
         std::fs::remove_dir_all(dir).map_err(|e| io("remove", dir, e))?;
     }
     std::fs::create_dir_all(dir.join("datasets")).map_err(|e| io("create", dir, e))?;
-    let archive = dir.join(ARCHIVE);
-    let sizes = compress(&root, &binaries(), &archive)?;
+    let sizes = compress(&root, &binaries(), dir)?;
     for file in SCRIPTS {
         copy(&root.join("bench/gpu").join(file), &dir.join(file))?;
     }
@@ -156,11 +155,11 @@ impl Sizes {
     }
 }
 
-/// Strips `binaries` (built under `root`) into a folder beside `archive`, then archives and
-/// compresses them into `archive` in one stream: with a dictionary larger than both, the code
-/// they share (Burn, CubeCL, wgpu) is stored about once.
-fn compress(root: &Path, binaries: &[Binary], archive: &Path) -> Result<Sizes, Failure> {
-    let staging = archive.with_extension("staging");
+/// Strips `binaries` (built under `root`) into `dir/bin/`, then archives them into
+/// `dir/bin.tar` and compresses that into [`ARCHIVE`] in one stream: with a dictionary larger
+/// than both, the code they share (Burn, CubeCL, wgpu) is stored about once.
+fn compress(root: &Path, binaries: &[Binary], dir: &Path) -> Result<Sizes, Failure> {
+    let staging = dir.join("bin");
     std::fs::create_dir_all(&staging).map_err(|e| io("create", &staging, e))?;
     let mut sizes = Vec::new();
     for binary in binaries {
@@ -170,7 +169,7 @@ fn compress(root: &Path, binaries: &[Binary], archive: &Path) -> Result<Sizes, F
         sizes.push((binary.name, size(&built)?, size(&stripped)?));
     }
     let names = binaries.iter().map(|binary| binary.name);
-    let tar = staging.with_extension("tar");
+    let tar = dir.join("bin.tar");
     tool(
         Command::new("tar")
             .arg("-cf")
@@ -179,16 +178,16 @@ fn compress(root: &Path, binaries: &[Binary], archive: &Path) -> Result<Sizes, F
             .arg(&staging)
             .args(names),
     )?;
+    // xz replaces bin.tar with bin.tar.xz.
     tool(
         Command::new("xz")
             .args(["--lzma2=preset=9e,dict=256MiB", "--force"])
             .arg(&tar),
     )?;
-    std::fs::rename(tar.with_extension("tar.xz"), archive).map_err(|e| io("move", archive, e))?;
     std::fs::remove_dir_all(&staging).map_err(|e| io("remove", &staging, e))?;
     Ok(Sizes {
         binaries: sizes,
-        archive: size(archive)?,
+        archive: size(&dir.join(ARCHIVE))?,
     })
 }
 

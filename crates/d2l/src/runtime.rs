@@ -129,7 +129,8 @@ impl PartialEq for RuntimeSettings {
 
 impl RuntimeSettings {
     /// The settings `$D2L_CACHE_DIR`, `$D2L_KERNEL_LOG`, `$D2L_FUSION_BLOCKS` and
-    /// `$CUBECL_AUTOTUNE_LEVEL` give (unset, empty or not a value of theirs: the defaults).
+    /// `$CUBECL_AUTOTUNE_LEVEL` give (unset, empty or, for the blocks, not a positive number:
+    /// the defaults; the level as CubeCL reads it).
     pub fn from_env() -> Self {
         let path = |name| {
             std::env::var_os(name)
@@ -144,10 +145,16 @@ impl RuntimeSettings {
             cache_dir: path(CACHE_DIR_ENV),
             kernel_log: path(KERNEL_LOG_ENV),
             fusion_max_blocks: blocks.unwrap_or(FUSION_MAX_BLOCKS),
-            autotune_level: std::env::var(AUTOTUNE_LEVEL_ENV)
-                .ok()
-                .and_then(|value| autotune_level(&value))
-                .unwrap_or(AUTOTUNE_LEVEL),
+            // Set: read by CubeCL's own parser (a value it does not know leaves its default).
+            autotune_level: match std::env::var_os(AUTOTUNE_LEVEL_ENV) {
+                Some(_) => {
+                    CubeClRuntimeConfig::default()
+                        .override_from_env()
+                        .autotune
+                        .level
+                }
+                None => AUTOTUNE_LEVEL,
+            },
         }
     }
 
@@ -190,18 +197,6 @@ impl RuntimeSettings {
             serde_json::to_value(BurnConfig::default()).expect("Burn's configuration serialises");
         config["fusion"]["beam_search"]["max_blocks"] = self.fusion_max_blocks.into();
         serde_json::from_value(config).expect("Burn's configuration with the search's blocks")
-    }
-}
-
-/// The autotune level `value` names as `$CUBECL_AUTOTUNE_LEVEL` does (`minimal` or `0`, ...,
-/// `full` or `3`).
-fn autotune_level(value: &str) -> Option<AutotuneLevel> {
-    match value.trim() {
-        "minimal" | "0" => Some(AutotuneLevel::Minimal),
-        "balanced" | "1" => Some(AutotuneLevel::Balanced),
-        "extensive" | "2" => Some(AutotuneLevel::Extensive),
-        "full" | "3" => Some(AutotuneLevel::Full),
-        _ => None,
     }
 }
 
@@ -408,20 +403,6 @@ mod tests {
             level(&config),
             std::mem::discriminant(&AutotuneLevel::Extensive)
         );
-        // CubeCL's names and numbers for $CUBECL_AUTOTUNE_LEVEL.
-        for (value, expected) in [
-            ("minimal", AutotuneLevel::Minimal),
-            ("1", AutotuneLevel::Balanced),
-            ("extensive", AutotuneLevel::Extensive),
-            (" full ", AutotuneLevel::Full),
-        ] {
-            let parsed = autotune_level(value).expect(value);
-            assert_eq!(
-                std::mem::discriminant(&parsed),
-                std::mem::discriminant(&expected)
-            );
-        }
-        assert!(autotune_level("fast").is_none());
     }
 
     #[test]
