@@ -90,7 +90,7 @@ for run in cold warm; do
 done
 
 # 2. Kernels per training step and evaluation pass.
-step kernels "$D2L" --backend wgpu $REQUIRE kernels --recipes softmax,mlp,dropout,dropout-scratch
+step kernels "$D2L" --backend wgpu $REQUIRE kernels --recipes softmax,mlp,dropout,dropout-scratch,house
 
 # 3. The bench: every recipe's first and steady epoch on wgpu, flex timed beside it.
 step bench "$D2L" --backend wgpu $REQUIRE bench --epochs "$EPOCHS" --out "$OUT/bench.json"

@@ -48,7 +48,8 @@ Tasks:
          evaluate RUN_DIR, predict RUN_DIR --input FILE, runs, compare RUN_DIR RUN_DIR...;
          export RUN_DIR [--out FILE] writes a run's model as SafeTensors for PyTorch;
          sweep EXPERIMENT [--file F] [--jobs N] [GRID] trains and ranks many trials;
-         kernels [--recipes R,..] (--backend wgpu) counts the kernels per training step;
+         kernels [--recipes R,..] (--backend wgpu) counts the kernels per training step
+           (the house K-fold: per fold epoch);
          serve [--bind ADDR:PORT] hosts the backend's device for --backend remote elsewhere;
          train --devices LIST trains data-parallel on several devices
 ";

@@ -311,6 +311,8 @@ fn the_benchmark_writes_its_figures() {
         "load_uncached_seconds",
         "softmax_epoch_seconds",
         "house_kfold_seconds",
+        "house_first_epoch_seconds",
+        "house_kfold_steady_seconds",
     ] {
         assert!(burn[figure].as_f64().unwrap() > 0.0, "{figure}: {report}");
     }
@@ -416,11 +418,15 @@ fn kernels_counts_a_recipe_on_wgpu_and_refuses_what_it_cannot_count() {
         "{}",
         stderr(&refused)
     );
-    let house = d2l(&["--backend", "wgpu", "kernels", "--recipes", "house"])
+    let unknown = d2l(&["--backend", "wgpu", "kernels", "--recipes", "weight-decay"])
         .output()
         .unwrap();
-    assert_eq!(house.status.code(), Some(2));
-    assert!(stderr(&house).contains("house is not a Fashion-MNIST experiment"));
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("weight-decay is neither a Fashion-MNIST experiment nor house"),
+        "{}",
+        stderr(&unknown)
+    );
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("kernels.log");
     let output = run(

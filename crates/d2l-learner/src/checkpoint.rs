@@ -1,5 +1,7 @@
-//! Checkpoints: after every epoch of [`Learner::fit_into`](crate::Learner::fit_into), the run
-//! folder holds what the loop needs to continue exactly where it stopped.
+//! Checkpoints: after the epochs of [`Learner::fit_into`](crate::Learner::fit_into) (the first,
+//! the last, one at least every [`SAVE_EVERY`](crate::learner::SAVE_EVERY) in between, the one
+//! an interrupt stops), the run folder holds what the loop needs to continue exactly from
+//! there, as if it had not stopped.
 //!
 //! `checkpoints/<prefix>epoch-<n>/` holds the model (`model.bpk`), the optimizer's state
 //! (`optimizer.bpk`, for a Burn optimizer) and `state.json` (the loop's settings and the
@@ -105,8 +107,9 @@ enum File {
     Writing(usize),
 }
 
-/// What the Learner needs of a training run's checkpoints: one saved after every epoch, the
-/// last one restored when the run resumes. [`Checkpoints`] keeps them in a run folder.
+/// What the Learner needs of a training run's checkpoints: one saved after an epoch (as
+/// often as [`SAVE_EVERY`](crate::learner::SAVE_EVERY) allows), the last one restored when the
+/// run resumes. [`Checkpoints`] keeps them in a run folder.
 pub trait Checkpointer {
     /// Saves the checkpoint of epoch `history.len()`: the model, the updater's state, the
     /// loop's settings and the history.

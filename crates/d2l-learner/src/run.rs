@@ -1,8 +1,9 @@
 //! The run folder: `runs/<experiment>-<timestamp>/` with `config.json`, per-epoch metrics and
 //! curves, the weights, and a one-line JSON summary.
 //!
-//! Every file is written as soon as what it holds is known (the metrics after each epoch), so a
-//! run that stops early — diverged, interrupted — keeps what it had.
+//! Every file is written as soon as what it holds is known (the metrics as the epochs go by,
+//! at least every [`SAVE_EVERY`](crate::learner::SAVE_EVERY)), so a run that stops early —
+//! diverged, interrupted — keeps what it had.
 
 use burn::module::Module;
 use serde::Serialize;
@@ -170,7 +171,8 @@ impl RunDir {
     }
 }
 
-/// The metrics file and curves of one training run, rewritten after every epoch.
+/// The metrics file and curves of one training run, rewritten as its epochs go by (the
+/// Learner: every [`SAVE_EVERY`](crate::learner::SAVE_EVERY), as an [`Observer`]: every epoch).
 #[derive(Debug)]
 pub struct EpochLog {
     metrics: PathBuf,
@@ -184,6 +186,12 @@ impl EpochLog {
     /// The epochs recorded so far.
     pub fn history(&self) -> &[EpochRecord] {
         &self.history
+    }
+
+    /// Writes the metrics file and the curves of `history`, the epochs of the run so far.
+    pub(crate) fn write_history(&mut self, history: &[EpochRecord]) -> Result<(), TrainError> {
+        self.history = history.to_vec();
+        self.write()
     }
 
     /// Writes the metrics file, and the curves once there is an epoch to draw.

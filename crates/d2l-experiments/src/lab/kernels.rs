@@ -1,5 +1,6 @@
 //! Kernels launched per training step and per evaluation pass by the Fashion-MNIST
-//! classifiers, on a device that counts its launches (`d2l::runtime::KernelLog` on wgpu).
+//! classifiers, and per step by the house K-fold, on a device that counts its launches
+//! (`d2l::runtime::KernelLog` on wgpu).
 //!
 //! Every launch costs a GPU a few microseconds of the host's time and a dispatch, whatever the
 //! kernel does: at batch 256 the book's networks are a millisecond of arithmetic per epoch on a
@@ -8,16 +9,20 @@
 //! kernel-count tests hold and what `d2l kernels` prints.
 
 use burn::tensor::{Device, Int, Tensor};
-use d2l_data::FashionMnist;
+use d2l_data::{FashionMnist, KaggleHouse};
 use d2l_learner::{
-    Accuracy, Learner, Model, TensorDataset, TrainError, evaluate_with, evaluation_batch_size,
+    Accuracy, Learner, Model, RunDir, TensorDataset, TrainError, evaluate_with,
+    evaluation_batch_size,
 };
 use d2l_models::LinearLayers;
 use serde::Serialize;
+use std::path::Path;
 
 use crate::Error;
 use crate::book::WithNetwork;
+use crate::experiment::Run;
 use crate::fashion::ClassifierConfig;
+use crate::house::{HouseConfig, HouseData};
 
 /// A classifier's kernels, counted after a warm-up (compilation and autotuning launch kernels
 /// of their own, once per process).
@@ -97,6 +102,44 @@ pub fn count_kernels(
         per_epoch_besides,
         book_epoch: book_batches * per_batch + eval_pass as f64 + per_epoch_besides,
     })
+}
+
+/// Kernels per fold epoch of d2l 4.10's house K-fold (5 folds; Adam on `Linear(330, 1)`, batch
+/// 64): a fold's 19 training batches (1,168 rows, the last batch short), its two evaluation
+/// passes (its training rows, its validation fold) and the epoch's sums, counted after a
+/// warm-up on `device` (without autodiff) with `launches` as in [`count_kernels`], from the
+/// difference between K-fold validations of 2 and 4 epochs (the checkpoints and logs written
+/// as often in both) of the house data in `data_dir`, into run folders under `runs_dir`.
+pub fn count_house_kernels(
+    data_dir: &Path,
+    device: &Device,
+    runs_dir: &Path,
+    launches: &dyn Fn() -> Result<usize, String>,
+) -> Result<f64, Error> {
+    let count = |what: &str| {
+        launches().map_err(|e| TrainError::Device(format!("counting kernels {what}: {e}")))
+    };
+    let config = HouseConfig::new();
+    let prepared = HouseData::prepare(&config, &KaggleHouse::load(data_dir)?)?;
+    let k_fold = |epochs: usize| -> Result<usize, Error> {
+        let mut config = config.clone();
+        config.learner.epochs = epochs;
+        let dir = RunDir::create(runs_dir, "kernels-house")?;
+        let run = Run {
+            device,
+            dir: &dir,
+            data_dir,
+            progress: false,
+            wait_each_step: false,
+            data_parallel: Vec::new(),
+        };
+        let start = count("before a K-fold")?;
+        prepared.k_fold(&config, &run)?;
+        Ok(count("after a K-fold")? - start)
+    };
+    k_fold(1)?; // warm-up: every kernel compiled, every shape tuned
+    let (two, four) = (k_fold(2)?, k_fold(4)?);
+    Ok((four as f64 - two as f64) / (2 * config.k) as f64)
 }
 
 type Data = TensorDataset<Tensor<1, Int>>;

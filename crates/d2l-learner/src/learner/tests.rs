@@ -80,6 +80,73 @@ fn fit_learns_a_separable_problem_and_reports_every_epoch() {
     assert!(last.test_metric.unwrap() > 0.85, "{last:?}");
 }
 
+/// The epochs a run's checkpoints were saved after, and when.
+struct Saves(std::cell::RefCell<Vec<(usize, Instant)>>);
+
+impl Checkpointer for Saves {
+    fn save<M: Model>(
+        &self,
+        _: &M,
+        _: &Updater,
+        _: &LearnerConfig,
+        history: &[EpochRecord],
+    ) -> Result<(), TrainError> {
+        self.0.borrow_mut().push((history.len(), Instant::now()));
+        Ok(())
+    }
+
+    fn restore<M: Model>(
+        &self,
+        _: M,
+        _: Updater,
+        _: &LearnerConfig,
+    ) -> Result<Option<crate::checkpoint::Restored<M>>, TrainError> {
+        Ok(None)
+    }
+}
+
+#[test]
+fn a_run_is_saved_after_its_first_and_last_epochs_and_at_most_once_a_second_between() {
+    let device = Device::flex();
+    let data = blobs(&device);
+    let config = LearnerConfig::new()
+        .with_epochs(40)
+        .with_batch_size(16)
+        .with_lr(1.0);
+    let root = tempfile::tempdir().unwrap();
+    let run = RunDir::create(root.path(), "blobs").unwrap();
+    let mut log = run.epoch_log("", "acc", Scale::Linear, &[]).unwrap();
+    let saves = Saves(Default::default());
+    let start = Instant::now();
+    Learner::new(config, &cross_entropy, &Accuracy, Updater::Sgd)
+        .progress(false)
+        .run_epochs(
+            model(&device.clone().autodiff()),
+            &data,
+            Some(&data),
+            Vec::new(),
+            Some(&saves),
+            Some(&mut log),
+        )
+        .unwrap();
+    let seconds = start.elapsed().as_secs_f64();
+    let saves = saves.0.into_inner();
+    let epochs: Vec<usize> = saves.iter().map(|(epoch, _)| *epoch).collect();
+    assert_eq!((epochs[0], epochs[epochs.len() - 1]), (1, 40), "{epochs:?}");
+    // Between the first and the last, a save only once SAVE_EVERY has gone by since the one
+    // before; 40 epochs of 64 examples take milliseconds each, so a handful at most.
+    for pair in saves[..saves.len() - 1].windows(2) {
+        assert!(pair[1].1 - pair[0].1 >= SAVE_EVERY, "{epochs:?}");
+    }
+    assert!(
+        epochs.len() <= 2 + (seconds / SAVE_EVERY.as_secs_f64()) as usize,
+        "{epochs:?} in {seconds} s"
+    );
+    // The log was written with the last save: every epoch.
+    let csv = std::fs::read_to_string(run.path().join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 41, "{csv}");
+}
+
 #[test]
 fn a_diverging_run_names_the_epoch_and_the_batch() {
     let device = Device::flex();

@@ -74,6 +74,20 @@ fn squared_error_sums_over_outputs_per_example() {
 }
 
 #[test]
+fn squared_error_of_one_output_is_its_square_with_its_gradient() {
+    let device = Device::flex().autodiff();
+    let output = Tensor::<2>::from_data([[3.0], [-1.0]], &device).require_grad();
+    let targets = Tensor::<2>::from_data([[1.0], [1.0]], &device);
+    let l = squared_error(output.clone(), targets);
+    assert_eq!(l.dims(), [2]);
+    let grads = l.clone().sum().backward();
+    assert_eq!(l.try_to_vec_as::<f32>().unwrap(), vec![4.0, 4.0]);
+    // d(ŷ - y)²/dŷ = 2(ŷ - y).
+    let grad = output.grad(&grads).unwrap().try_to_vec_as::<f32>().unwrap();
+    assert_eq!(grad, vec![4.0, -4.0]);
+}
+
+#[test]
 fn log_rmse_loss_is_the_batch_value_per_example_and_the_clamp_stops_the_gradient() {
     let device = Device::flex().autodiff();
     // ŷ = [0.5, 1, e²], y = [e, e, e]: log(clamp(ŷ, 1)) = [0, 0, 2], differences

@@ -109,7 +109,9 @@ impl HouseData {
                 );
             }
             report.folds.push(fold);
-            report.seconds += history.iter().map(|r| r.seconds).sum::<f64>();
+            report
+                .epoch_seconds
+                .extend(history.iter().map(|r| r.seconds));
         }
         Ok(report)
     }

@@ -51,11 +51,17 @@ impl Serialize for HouseResults {
 pub struct KFoldReport {
     /// Each fold's log-RMSE after its last epoch.
     pub folds: Vec<FoldScore>,
-    /// Seconds of the folds' epochs (training passes and evaluations), summed.
-    pub seconds: f64,
+    /// Seconds of each epoch (its training pass and evaluations), fold after fold: the first
+    /// is where a GPU backend compiles the kernels and tunes the products it has not met yet.
+    pub epoch_seconds: Vec<f64>,
 }
 
 impl KFoldReport {
+    /// Seconds of all the folds' epochs.
+    pub fn seconds(&self) -> f64 {
+        self.epoch_seconds.iter().sum()
+    }
+
     /// The average training log-RMSE over the folds.
     pub fn train(&self) -> f64 {
         self.folds.iter().map(|f| f.train).sum::<f64>() / self.folds.len() as f64

@@ -95,7 +95,7 @@ fn the_spread_over_folds_is_the_sample_standard_deviation() {
         folds: [(0.1, 0.2), (0.3, 0.2), (0.2, 0.5)]
             .map(|(train, valid)| FoldScore { train, valid })
             .to_vec(),
-        seconds: 0.0,
+        epoch_seconds: Vec::new(),
     };
     // train 0.1, 0.3, 0.2: mean 0.2, squares 0.01 + 0.01 + 0 over n - 1 = 2: sd 0.1.
     assert!((report.train() - 0.2).abs() < 1e-12);
@@ -107,7 +107,7 @@ fn the_spread_over_folds_is_the_sample_standard_deviation() {
             train: 1.0,
             valid: 2.0,
         }],
-        seconds: 0.0,
+        epoch_seconds: Vec::new(),
     };
     assert_eq!(one.valid_sd(), 0.0);
 }

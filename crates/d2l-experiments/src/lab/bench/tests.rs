@@ -9,6 +9,13 @@ fn medians_of_odd_and_even_counts() {
 }
 
 #[test]
+fn the_steady_k_fold_counts_the_first_epoch_as_the_median_of_the_others() {
+    // A first epoch that compiles (9 s), then epochs of 1, 3 and 2 s: 1 + 3 + 2 and 2 again.
+    assert_eq!(first_and_steady(&[9.0, 1.0, 3.0, 2.0]), (9.0, 8.0));
+    assert_eq!(first_and_steady(&[4.0]), (4.0, 4.0));
+}
+
+#[test]
 fn ratios_divide_burn_by_pytorch() {
     let figures = |load, epoch| Figures {
         load_seconds: load,
@@ -36,6 +43,8 @@ fn ratios_divide_burn_by_pytorch() {
         load_uncached_seconds: 0.2,
         figures: figures(0.1, 0.05),
         first_epoch_seconds: per(1.0),
+        house_first_epoch_seconds: 0.3,
+        house_kfold_steady_seconds: 0.25,
         gflops: per(10.0),
     };
     let report = BenchReport::new(burn.clone(), None, Some(figures(1.0, 1.0)));
@@ -50,6 +59,7 @@ fn ratios_divide_burn_by_pytorch() {
     ] {
         assert!((ratio - 0.05).abs() < 1e-12, "{ratio}");
     }
+    assert!((ratios.house_kfold_steady - 0.025).abs() < 1e-12);
     // On flex, flex is its own baseline; on another backend, its figures sit beside flex's.
     let mlp = &report.throughput[1];
     assert_eq!(
