@@ -159,8 +159,8 @@ impl<'a, T: Targets> Learner<'a, T> {
     /// [`fit`](Self::fit) into a run folder, resumable: the epochs go to `<prefix>metrics.csv`
     /// and `<prefix>curves.svg` (the metric named as this learner's, plotted on `scale`) and
     /// to a checkpoint ([`crate::checkpoint`]), written after the first epoch, then as often
-    /// as [`SAVE_EVERY`] allows, after the last epoch and when training stops (the log only
-    /// when an epoch fails: its checkpoint is the last one written); the trained model, in
+    /// as [`SAVE_EVERY`] allows, after the last epoch and when training stops (when an epoch
+    /// fails, the log alone: the checkpoint stays the last one written); the trained model, in
     /// validation mode, goes to `<prefix>model.bpk`. The empty prefix is the run's own
     /// training; `fold-1-` or `penalty-lambda-3-` name one of several.
     ///
