@@ -344,9 +344,7 @@ impl<T: Targets> TensorDataset<T> {
 
     /// A random permutation of the examples' indices, drawn from `rng`.
     pub fn shuffled_order(&self, rng: &mut StdRng) -> Vec<i64> {
-        let mut order: Vec<i64> = (0..self.len() as i64).collect();
-        order.shuffle(rng);
-        order
+        permutation(self.len(), rng)
     }
 
     /// Number of batches in one pass.
@@ -378,6 +376,14 @@ pub enum Placement {
     Host,
     /// On the device, packed, uploaded once; each batch is unpacked there (accelerators).
     Device,
+}
+
+/// A random permutation of `0..len`, drawn from `rng`: the order of a shuffled pass over `len`
+/// examples ([`TensorDataset::shuffled_order`]).
+pub fn permutation(len: usize, rng: &mut StdRng) -> Vec<i64> {
+    let mut order: Vec<i64> = (0..len as i64).collect();
+    order.shuffle(rng);
+    order
 }
 
 /// The random generator for a seed: the same seed gives the same shuffles on every run.

@@ -17,7 +17,7 @@ use crate::plot::Scale;
 use crate::prefetch::prefetch;
 use crate::record::{EpochRecord, LearnerConfig, Observer, TrainError};
 use crate::run::{EpochLog, RunDir};
-use crate::seeding::epoch_seed;
+use crate::seeding::{epoch_seed, seed_as_a_fit_ends};
 use crate::{Loss, Updater};
 
 /// The loop. Build it from a config, a loss, a metric and an updater, then [`fit`](Self::fit)
@@ -266,7 +266,7 @@ impl<'a, T: Targets> Learner<'a, T> {
                 });
             }
         }
-        device.seed(epoch_seed(config.seed, config.epochs + 1));
+        seed_as_a_fit_ends(&device, config.seed, config.epochs);
         Ok((model, history))
     }
 

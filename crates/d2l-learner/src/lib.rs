@@ -74,5 +74,5 @@ pub use metrics::{Accuracy, LogRmse, LogTargetRmse, MeanLoss, Metric};
 pub use plot::{Curve, Scale, plot_lines};
 pub use record::{EpochRecord, LearnerConfig, Observer, TrainError};
 pub use run::{EpochLog, RunDir};
-pub use seeding::{epoch_seed, seed_run};
+pub use seeding::{epoch_seed, seed_as_a_fit_ends, seed_run};
 pub use updater::{Updater, UpdaterConfig};

@@ -27,9 +27,10 @@ use d2l::runtime::KernelLog;
 const LIMITS: [(&str, f64); 3] = [("softmax", 18.0), ("mlp", 24.0), ("dropout", 36.0)];
 
 /// The most kernels per fold epoch of the house K-fold allowed (19 batches of Adam on
-/// `Linear(330, 1)` and the epoch's evaluations; measured on lavapipe: 205, 10 per batch; 262,
-/// 13 per batch, before `squared_error` stopped reducing over its one output).
-const HOUSE_LIMIT: f64 = 225.0;
+/// `Linear(330, 1)` and the epoch's evaluations, the five folds side by side as one model, a
+/// fifth of an epoch of it; measured on lavapipe: 47.6. Folds one by one: 205, 10 per batch;
+/// 262, 13 per batch, before `squared_error` stopped reducing over its one output).
+const HOUSE_LIMIT: f64 = 55.0;
 
 #[test]
 fn training_steps_launch_no_more_kernels_than_they_did() {

@@ -1,7 +1,10 @@
 //! The wgpu backend on real hardware or software Vulkan (lavapipe in CI): the cross-entropy
 //! computed with its gradient gives flex's values and gradients, a few SGD steps of softmax
-//! regression give the same losses as on flex, and the dropout MLPs train.
+//! regression give the same losses as on flex, the dropout MLPs train, and the house K-fold's
+//! folds, side by side there, score as flex's one by one.
 #![cfg(all(feature = "wgpu", feature = "flex"))]
+
+mod common;
 
 use burn::module::Param;
 use burn::optim::SgdConfig;
@@ -146,4 +149,38 @@ fn the_dropout_mlps_train_on_wgpu_and_evaluate_deterministically() {
         history[1].train_loss.is_finite() && history[1].train_loss < 2.3,
         "{history:?}"
     );
+}
+
+/// The house K-fold on wgpu trains its folds side by side, as one model (a fifth of the kernel
+/// launches), without checkpoints; flex trains them one by one through the Learner. After 2
+/// epochs each fold's log-RMSEs agree (measured: the same to the last digit on lavapipe).
+#[test]
+fn the_house_folds_side_by_side_on_wgpu_score_as_one_by_one_on_flex() {
+    use d2l::experiments::Summary;
+    use d2l::experiments::house::{House, HouseResults};
+
+    let runs = tempfile::tempdir().unwrap();
+    let mut config = common::config::<House>(|_| {});
+    config.learner.epochs = 2;
+    let run = |backend| common::train_serial::<House>(&config, &common::env(backend, &runs));
+    let (flex, wgpu) = (run(Backend::Flex).unwrap(), run(Backend::Wgpu).unwrap());
+    let folds = |summary: &Summary<HouseResults>| summary.results.k_fold.folds.clone();
+    let (flex_folds, wgpu_folds) = (folds(&flex), folds(&wgpu));
+    assert_eq!(wgpu_folds.len(), 5);
+    for (a, b) in flex_folds.iter().zip(&wgpu_folds) {
+        for (a, b) in [(a.train, b.train), (a.valid, b.valid)] {
+            assert!(
+                (a - b).abs() <= 1e-4 * a,
+                "flex {flex_folds:?}, wgpu {wgpu_folds:?}"
+            );
+        }
+    }
+    let fold_checkpoint =
+        |run_dir: &std::path::Path| run_dir.join("checkpoints/fold-1-latest.json").is_file();
+    assert!(
+        fold_checkpoint(&flex.run_dir),
+        "one by one: a checkpoint per fold"
+    );
+    assert!(!fold_checkpoint(&wgpu.run_dir), "side by side: none");
+    assert!(wgpu.run_dir.join("fold-5-model.bpk").is_file());
 }

@@ -271,11 +271,18 @@ pub fn step_memory(
         valid.forward(x.clone()).sum().try_into_scalar::<f32>()?;
         Ok(())
     };
+    // The heap is the process's: another thread's allocations made during a pass count too
+    // (once in a test run, an inference pass peaked at 1.39 MB against its usual 0.53 MB), so
+    // each pass is measured three times and its least peak kept.
     let peak = |pass: &dyn Fn() -> Result<(), Error>| -> Result<u64, Error> {
-        let base = heap.current_usage();
-        heap.reset_peak_usage();
-        pass()?;
-        Ok(heap.peak_usage().saturating_sub(base) as u64)
+        let mut least = u64::MAX;
+        for _ in 0..3 {
+            let base = heap.current_usage();
+            heap.reset_peak_usage();
+            pass()?;
+            least = least.min(heap.peak_usage().saturating_sub(base) as u64);
+        }
+        Ok(least)
     };
     // Once each first: Burn draws the parameters at their first use.
     train_step()?;

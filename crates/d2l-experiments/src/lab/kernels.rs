@@ -106,7 +106,8 @@ pub fn count_kernels(
 
 /// Kernels per fold epoch of d2l 4.10's house K-fold (5 folds; Adam on `Linear(330, 1)`, batch
 /// 64): a fold's 19 training batches (1,168 rows, the last batch short), its two evaluation
-/// passes (its training rows, its validation fold) and the epoch's sums, counted after a
+/// passes (its training rows, its validation fold) and the epoch's sums, or, where the folds
+/// train side by side as one model (an accelerator), a fifth of that model's epoch, counted after a
 /// warm-up on `device` (without autodiff) with `launches` as in [`count_kernels`], from the
 /// difference between K-fold validations of 2 and 4 epochs (the checkpoints and logs written
 /// as often in both) of the house data in `data_dir`, into run folders under `runs_dir`.

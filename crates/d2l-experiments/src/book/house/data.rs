@@ -3,10 +3,12 @@
 use burn::tensor::{Tensor, TensorData};
 use d2l_data::kaggle_house::TARGET;
 use d2l_data::{DataError, KaggleHouse, Preprocessor, Table};
+use d2l_device::is_accelerator;
 use d2l_learner::EpochRecord;
 
-use super::config::HouseConfig;
+use super::config::{HouseConfig, HouseModel};
 use super::results::{FoldScore, KFoldReport};
+use super::side_by_side::{self, Histories};
 use super::train::{Trainer, k_fold_rows};
 use crate::Error;
 use crate::experiment::Run;
@@ -77,9 +79,10 @@ impl HouseData {
 
     // ANCHOR: k_fold
     /// d2l's `k_fold`: a fresh model per fold, trained on the other folds and validated on
-    /// this one, each into the run's folder as `fold-<i>-*`.
+    /// this one, each into the run's folder as `fold-<i>-*`. On an accelerator the linear
+    /// model's folds train side by side as one model ([`side_by_side`]), with the same
+    /// arithmetic.
     pub(crate) fn k_fold(&self, config: &HouseConfig, run: &Run<'_>) -> Result<KFoldReport, Error> {
-        let (device, run_dir) = (run.device, run.dir);
         let n = self.table.len();
         if config.k > n {
             return Err(Error::Option(format!(
@@ -88,19 +91,26 @@ impl HouseData {
             )));
         }
         let trainer = self.trainer(config, run);
-        let mut report = KFoldReport::default();
-        for i in 0..config.k {
-            let (train_rows, valid_rows) = k_fold_rows(n, config.k, i);
-            let train = self.table.dataset(&train_rows, device);
-            let valid = self.table.dataset(&valid_rows, device);
-            let prefix = format!("fold-{}-", i + 1);
-            let (history, _) = trainer.fit((run_dir, &prefix), &train, Some(&valid), None)?;
+        let side_by_side = config.model == HouseModel::Linear
+            && run.data_parallel.is_empty()
+            && is_accelerator(run.device);
+        let (histories, epoch_seconds) = match side_by_side {
+            true => side_by_side::k_fold(&trainer, &self.table, run.dir)?,
+            false => self.one_by_one(&trainer, config.k, run)?,
+        };
+        let folds = histories.iter().map(|history| {
             let last = history.last().expect("at least one epoch");
-            let fold = FoldScore {
+            FoldScore {
                 train: last.train_metric,
                 valid: last.test_metric.unwrap_or(f64::NAN),
-            };
-            if run.progress {
+            }
+        });
+        let report = KFoldReport {
+            folds: folds.collect(),
+            epoch_seconds,
+        };
+        if run.progress {
+            for (i, fold) in report.folds.iter().enumerate() {
                 eprintln!(
                     "fold {}: train log rmse {:.6}, valid log rmse {:.6}",
                     i + 1,
@@ -108,12 +118,29 @@ impl HouseData {
                     fold.valid
                 );
             }
-            report.folds.push(fold);
-            report
-                .epoch_seconds
-                .extend(history.iter().map(|r| r.seconds));
         }
         Ok(report)
+    }
+
+    /// The folds trained one after the other, each by the Learner (checkpointed, resumable):
+    /// their histories and their epochs' seconds, fold after fold.
+    pub(super) fn one_by_one(
+        &self,
+        trainer: &Trainer<'_>,
+        k: usize,
+        run: &Run<'_>,
+    ) -> Result<Histories, Error> {
+        let mut histories = Vec::with_capacity(k);
+        for i in 0..k {
+            let (train_rows, valid_rows) = k_fold_rows(self.table.len(), k, i);
+            let train = self.table.dataset(&train_rows, run.device);
+            let valid = self.table.dataset(&valid_rows, run.device);
+            let prefix = format!("fold-{}-", i + 1);
+            let (history, _) = trainer.fit((run.dir, &prefix), &train, Some(&valid), None)?;
+            histories.push(history);
+        }
+        let seconds = histories.iter().flatten().map(|r| r.seconds).collect();
+        Ok((histories, seconds))
     }
     // ANCHOR_END: k_fold
 

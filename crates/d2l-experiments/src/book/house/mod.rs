@@ -13,6 +13,7 @@
 mod config;
 mod data;
 mod results;
+mod side_by_side;
 #[cfg(test)]
 mod tests;
 mod train;

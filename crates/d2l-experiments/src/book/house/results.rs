@@ -51,8 +51,9 @@ impl Serialize for HouseResults {
 pub struct KFoldReport {
     /// Each fold's log-RMSE after its last epoch.
     pub folds: Vec<FoldScore>,
-    /// Seconds of each epoch (its training pass and evaluations), fold after fold: the first
-    /// is where a GPU backend compiles the kernels and tunes the products it has not met yet.
+    /// Seconds of each epoch (its training pass and evaluations), fold after fold, or of each
+    /// epoch of all the folds where they train side by side (an accelerator): the first is where
+    /// a GPU backend compiles the kernels and tunes the products it has not met yet.
     pub epoch_seconds: Vec<f64>,
 }
 

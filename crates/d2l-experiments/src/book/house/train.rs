@@ -72,15 +72,10 @@ impl Trainer<'_> {
 
     fn fit_model<M: Model>(&self, model: M, fit: FitArgs<'_>) -> Result<Fitted, Error> {
         let config = self.config;
-        let loss: &dyn Loss<Tensor<2>> = match (config.log_target(), config.loss) {
-            (true, _) => &half_squared_error,
-            (false, HouseLoss::Mse) => &squared_error,
-            (false, HouseLoss::LogRmse) => &log_rmse_loss,
-        };
         let metric = config.metric();
         let (model, history) = Learner::new(
             config.learner.clone(),
-            loss,
+            loss(config),
             metric,
             config.optimizer.init(),
         )
@@ -102,6 +97,15 @@ impl Trainer<'_> {
             None => None,
         };
         Ok((history, predictions))
+    }
+}
+
+/// The loss a house config trains with.
+pub(super) fn loss(config: &HouseConfig) -> &'static dyn Loss<Tensor<2>> {
+    match (config.log_target(), config.loss) {
+        (true, _) => &half_squared_error,
+        (false, HouseLoss::Mse) => &squared_error,
+        (false, HouseLoss::LogRmse) => &log_rmse_loss,
     }
 }
 
@@ -142,6 +146,15 @@ pub(super) fn prices(config: &HouseConfig, outputs: Tensor<2>) -> Result<Vec<f64
     Ok(prices.into_iter().map(f64::from).collect())
 }
 
+/// The weight of the lasso's L1 penalty on a linear model's weights (0 for none): the better
+/// recipe's.
+pub(super) fn lasso(config: &HouseConfig) -> f64 {
+    match (config.model, config.recipe) {
+        (HouseModel::Linear, HouseRecipe::Better) => config.l1,
+        _ => 0.0,
+    }
+}
+
 /// The model of a house run, new on `device` and set up as its recipe says (the lasso's
 /// penalty; the output bias at `mean_target` where the model predicts log prices), handed to
 /// `then`: the one place where a house config becomes a model type.
@@ -156,7 +169,7 @@ pub(super) fn build<W: WithNetwork>(
         (HouseModel::Linear, HouseRecipe::Book) => then.with(linear_config(width).init(device)),
         (HouseModel::Linear, HouseRecipe::Better) => {
             let mut model = linear_config(width).init_scratch(0.0, device);
-            model.l1 = config.l1;
+            model.l1 = lasso(config);
             model.b = Param::from_tensor(Tensor::full([1], mean_target, device));
             then.with(model)
         }
