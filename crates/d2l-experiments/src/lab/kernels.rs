@@ -56,9 +56,7 @@ pub fn count_kernels(
     launches: &dyn Fn() -> Result<usize, String>,
 ) -> Result<KernelCounts, Error> {
     let batch = config.learner.batch_size;
-    let count = |what: &str| {
-        launches().map_err(|e| TrainError::Device(format!("counting kernels {what}: {e}")))
-    };
+    let count = |what: &str| launched(launches, what);
     let split = |batches: usize| {
         FashionMnist {
             train: data.train.head(batches * batch),
@@ -117,9 +115,7 @@ pub fn count_house_kernels(
     runs_dir: &Path,
     launches: &dyn Fn() -> Result<usize, String>,
 ) -> Result<f64, Error> {
-    let count = |what: &str| {
-        launches().map_err(|e| TrainError::Device(format!("counting kernels {what}: {e}")))
-    };
+    let count = |what: &str| launched(launches, what);
     let config = HouseConfig::new();
     let prepared = HouseData::prepare(&config, &KaggleHouse::load(data_dir)?)?;
     let k_fold = |epochs: usize| -> Result<usize, Error> {
@@ -141,6 +137,12 @@ pub fn count_house_kernels(
     k_fold(1)?; // warm-up: every kernel compiled, every shape tuned
     let (two, four) = (k_fold(2)?, k_fold(4)?);
     Ok((four as f64 - two as f64) / (2 * config.k) as f64)
+}
+
+/// The kernels `launches` says the device has launched so far, at the point `what` names (in
+/// its error).
+fn launched(launches: &dyn Fn() -> Result<usize, String>, what: &str) -> Result<usize, TrainError> {
+    launches().map_err(|e| TrainError::Device(format!("counting kernels {what}: {e}")))
 }
 
 type Data = TensorDataset<Tensor<1, Int>>;
