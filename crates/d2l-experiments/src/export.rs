@@ -175,6 +175,7 @@ mod tests {
 
     #[test]
     fn the_dropout_mlp_reads_back_under_d2ls_names_transposed() {
+        let _alone = crate::draws_alone();
         let device = Device::flex();
         let net = MlpConfig::dropout_book()
             .with_hidden(vec![3, 2])
@@ -242,6 +243,7 @@ mod tests {
 
     #[test]
     fn an_unwritable_file_is_named() {
+        let _alone = crate::draws_alone();
         let device = Device::flex();
         let net = SoftmaxConfig::new().init(&device);
         let out = Path::new("/nonexistent-folder/net.safetensors");

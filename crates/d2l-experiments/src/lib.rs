@@ -85,6 +85,17 @@ pub fn find(name: &str) -> Option<&'static dyn Entry> {
         .find(|entry| entry.name() == name)
 }
 
+/// Held by every unit test that draws from a backend's random number generator. The
+/// generators are the process's and tests run on several threads: a test comparing two seeded
+/// runs must be the only one drawing meanwhile, or each run draws other numbers (CI caught one).
+#[cfg(test)]
+fn draws_alone() -> std::sync::MutexGuard<'static, ()> {
+    static GENERATORS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    GENERATORS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -363,6 +363,7 @@ mod tests {
 
     #[test]
     fn the_product_of_a_hundred_random_matrices_explodes() {
+        let _alone = crate::draws_alone();
         let device = Device::flex();
         d2l_learner::seed_run(&device, 1);
         let max = random_matrix_product(100, &device)
@@ -378,6 +379,7 @@ mod tests {
     /// a random initialisation makes them differ.
     #[test]
     fn equal_initialisation_keeps_hidden_units_equal() {
+        let _alone = crate::draws_alone();
         let device = Device::flex();
         d2l_learner::seed_run(&device, 3);
         let config = StabilityConfig::new();
@@ -398,6 +400,7 @@ mod tests {
     /// symmetry breaks: d2l 4.8.2.3's remark, shown.
     #[test]
     fn dropout_breaks_the_symmetry_of_equal_initialisation() {
+        let _alone = crate::draws_alone();
         let device = Device::flex();
         d2l_learner::seed_run(&device, 3);
         let config = StabilityConfig::new();
@@ -412,6 +415,7 @@ mod tests {
 
     #[test]
     fn memory_is_not_reported_where_the_heap_is_not_counted() {
+        let _alone = crate::draws_alone();
         // This test binary does not install the counting allocator: no figure, no error.
         let config = StabilityConfig::new();
         let memory = step_memory(&config.memory_model, 8, &Device::flex()).unwrap();
