@@ -160,7 +160,8 @@ impl<'a, T: Targets> Learner<'a, T> {
     /// and `<prefix>curves.svg` (the metric named as this learner's, plotted on `scale`) and
     /// to a checkpoint ([`crate::checkpoint`]), written after the first epoch, then as often
     /// as [`SAVE_EVERY`] allows, after the last epoch and when training stops (when an epoch
-    /// fails, the log alone: the checkpoint stays the last one written); the trained model, in
+    /// fails, the log alone, and the epoch's error is returned even if that write fails: the
+    /// checkpoint stays the last one written); the trained model, in
     /// validation mode, goes to `<prefix>model.bpk`. The empty prefix is the run's own
     /// training; `fold-1-` or `penalty-lambda-3-` name one of several.
     ///
@@ -236,9 +237,11 @@ impl<'a, T: Targets> Learner<'a, T> {
                     record
                 }
                 Err(error) => {
-                    // The epochs done since the last write keep their lines in the log.
+                    // The epochs done since the last write keep their lines in the log. The
+                    // epoch's error is the one to report: a log that cannot be written too is
+                    // written again from the checkpoint when the run resumes.
                     if let Some(log) = run_log.as_deref_mut() {
-                        log.write_history(&history)?;
+                        log.write_history(&history).ok();
                     }
                     return Err(error.in_epoch(epoch));
                 }

@@ -171,6 +171,45 @@ fn a_diverging_run_names_the_epoch_and_the_batch() {
     );
 }
 
+/// When an epoch fails and its log cannot be written either, the epoch's error is the one
+/// returned (it was the write's before).
+#[test]
+fn a_failed_epoch_is_reported_when_its_log_cannot_be_written() {
+    let device = Device::flex();
+    let data = blobs(&device);
+    let config = LearnerConfig::new()
+        .with_epochs(2)
+        .with_batch_size(16)
+        .with_lr(1e38);
+    let root = tempfile::tempdir().unwrap();
+    let run = RunDir::create(root.path(), "blobs").unwrap();
+    let mut log = run.epoch_log("", "acc", Scale::Linear, &[]).unwrap();
+    // A folder that is not empty where the log's file goes: renaming over it fails.
+    let metrics = run.path().join("metrics.csv");
+    std::fs::remove_file(&metrics).unwrap();
+    std::fs::create_dir_all(metrics.join("in-the-way")).unwrap();
+    assert!(
+        log.write_history(&[]).is_err(),
+        "the log can still be written"
+    );
+    let optimizer = Updater::from(SgdConfig::new().init());
+    let err = Learner::new(config, &cross_entropy, &Accuracy, optimizer)
+        .progress(false)
+        .run_epochs::<_, Saves>(
+            model(&device.clone().autodiff()),
+            &data,
+            None,
+            Vec::new(),
+            None,
+            Some(&mut log),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, TrainError::Diverged { epoch: 1, .. }),
+        "{err}"
+    );
+}
+
 /// A model whose data loss has no gradient, with a penalty `lambda * ‖w‖² / 2`.
 #[derive(Module, Debug)]
 struct Decaying {

@@ -25,6 +25,7 @@ use d2l_learner::{
     EpochRecord, Model, RunDir, Scale, TrainError, Updater, interrupt_requested, seed_as_a_fit_ends,
 };
 use d2l_models::LinearLayers;
+use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
 
 use super::train::{Trainer, build, k_fold_rows, lasso, loss};
@@ -82,12 +83,6 @@ pub(super) fn k_fold(
         valid: stacked(folds.iter().flat_map(|f| f.1.clone()).collect()),
     };
     let train_rows: Vec<&[usize]> = folds.iter().map(|f| f.0.as_slice()).collect();
-    if trainer.progress {
-        eprintln!(
-            "{k} folds side by side as one model, {} epochs (the first compiles the kernels)",
-            config.learner.epochs
-        );
-    }
     let mut histories = vec![Vec::new(); k];
     let mut seconds = Vec::new();
     let trained = train(
@@ -98,13 +93,19 @@ pub(super) fn k_fold(
         &mut histories,
         &mut seconds,
     );
-    // What was trained is written also when training failed.
+    // What was trained is written also when training failed, every fold's log that can be;
+    // a failed epoch's error is reported before a failed write's.
     let metric = config.metric().name();
-    for (i, history) in histories.iter().enumerate() {
-        let prefix = format!("fold-{}-", i + 1);
-        run_dir.epoch_log(&prefix, metric, Scale::Log, history)?;
-    }
+    let written = histories
+        .iter()
+        .enumerate()
+        .map(|(i, history)| {
+            let prefix = format!("fold-{}-", i + 1);
+            run_dir.epoch_log(&prefix, metric, Scale::Log, history)
+        })
+        .fold(Ok(()), |first, log| first.and(log.map(drop)));
     let folds = trained?;
+    written?;
     let (w, b) = (read(folds.w.val().inner()), read(folds.b.val().inner()));
     let (w, b) = (w.map_err(TrainError::from)?, b.map_err(TrainError::from)?);
     let width = table.width();
@@ -147,6 +148,7 @@ fn train(
     let mut updater = config.optimizer.init();
     let loss = loss(config);
     let mut rng = seeded_rng(learner.seed);
+    let bar = epochs_bar(trainer.progress, k, learner.epochs);
     for epoch in 1..=learner.epochs {
         let start = Instant::now();
         let order = permutation(n, &mut rng);
@@ -184,12 +186,32 @@ fn train(
             history.push(record);
         }
         seconds.push(elapsed);
+        bar.inc(1);
+        bar.set_message("");
         if interrupt_requested() && epoch < learner.epochs {
             let epochs = learner.epochs;
             return Err(TrainError::Interrupted { epoch, epochs }.into());
         }
     }
+    bar.finish_and_clear();
     Ok(folds)
+}
+
+/// The K-fold's progress bar, an epoch of every fold a step (hidden without `progress`).
+fn epochs_bar(progress: bool, k: usize, epochs: usize) -> ProgressBar {
+    if !progress {
+        return ProgressBar::hidden();
+    }
+    let template =
+        format!("{k} folds side by side, epoch {{pos}}/{{len}} [{{bar:30}}] {{elapsed}} {{msg}}");
+    let bar = ProgressBar::new(epochs as u64);
+    bar.set_style(
+        ProgressStyle::with_template(&template)
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("(the first epoch compiles the kernels)");
+    bar
 }
 
 /// The folds' parameters as each fold draws them alone: the first from the device's generator

@@ -7,7 +7,7 @@ use crate::book::Load;
 use burn::optim::SgdConfig;
 use burn::tensor::Device;
 use d2l_data::kaggle_house::Frame;
-use d2l_learner::{EpochRecord, RunDir, evaluate_with, seed_run};
+use d2l_learner::{EpochRecord, RunDir, TrainError, evaluate_with, seed_run};
 
 #[test]
 fn folds_are_contiguous_and_cover_k_times_n_over_k_rows() {
@@ -117,21 +117,20 @@ fn the_spread_over_folds_is_the_sample_standard_deviation() {
     assert_eq!(one.valid_sd(), 0.0);
 }
 
-/// Each fold's history from a K-fold of `config` on flex into a new run folder under `runs`,
-/// one fold after the other or side by side, and the first weight the device's generator then
-/// draws for the model that follows (the final model).
+/// Each fold's history from a K-fold of `config` on flex into the run folder `dir`, one fold
+/// after the other or side by side, and the first weight the device's generator then draws for
+/// the model that follows (the final model).
 fn k_fold_on_flex(
     config: &HouseConfig,
     side: bool,
-    runs: &std::path::Path,
-) -> (Vec<Vec<EpochRecord>>, f32, RunDir) {
+    dir: &RunDir,
+) -> Result<(Vec<Vec<EpochRecord>>, f32), Error> {
     let data_dir = d2l_data::data_dir(None);
     let prepared = HouseData::prepare(config, &KaggleHouse::load(&data_dir).unwrap()).unwrap();
     let device = Device::flex();
-    let dir = RunDir::create(runs, "house").unwrap();
     let run = Run {
         device: &device,
-        dir: &dir,
+        dir,
         data_dir: &data_dir,
         progress: false,
         wait_each_step: false,
@@ -147,13 +146,13 @@ fn k_fold_on_flex(
         data_parallel: Vec::new(),
     };
     seed_run(&device, config.learner.seed);
-    let histories = match side {
-        true => side_by_side::k_fold(&trainer, &prepared.table, &dir),
+    let (histories, _) = match side {
+        true => side_by_side::k_fold(&trainer, &prepared.table, dir),
         false => prepared.one_by_one(&trainer, config.k, &run),
-    };
+    }?;
     let (w, _) = build(config, trainer.width, 0.0, &device, FirstLayer);
     let first = w.try_to_vec_as::<f32>().unwrap()[0];
-    (histories.unwrap().0, first, dir)
+    Ok((histories, first))
 }
 
 /// The folds side by side (what an accelerator runs) train as the folds one by one: the same
@@ -188,8 +187,14 @@ fn folds_side_by_side_train_as_folds_one_by_one() {
         better,
     ];
     for config in recipes {
-        let (alone, first_alone, _) = k_fold_on_flex(&config, false, runs.path());
-        let (side, first_side, dir) = k_fold_on_flex(&config, true, runs.path());
+        let (alone, first_alone) = k_fold_on_flex(
+            &config,
+            false,
+            &RunDir::create(runs.path(), "house").unwrap(),
+        )
+        .unwrap();
+        let dir = RunDir::create(runs.path(), "house").unwrap();
+        let (side, first_side) = k_fold_on_flex(&config, true, &dir).unwrap();
         assert_eq!(first_side, first_alone, "the final model's first weight");
         assert_eq!((side.len(), side[0].len()), (config.k, 3));
         let close = |a: f64, b: f64| (a - b).abs() <= 5e-6 * a.abs().max(1e-3);
@@ -227,5 +232,28 @@ fn folds_side_by_side_train_as_folds_one_by_one() {
         let rmse = evaluate_with(&forward, &valid, config.metric(), 512).unwrap();
         let last = side[config.k - 1].last().unwrap().test_metric.unwrap();
         assert!(close(rmse, last), "saved {rmse}, trained {last}");
+    }
+}
+
+/// A K-fold side by side that diverges reports the divergence, naming the epoch, also when a
+/// fold's log cannot be written then (it reported the write's error before); the other folds'
+/// logs are written.
+#[test]
+fn a_diverging_k_fold_side_by_side_is_reported_over_a_log_it_cannot_write() {
+    let _alone = crate::draws_alone();
+    let runs = tempfile::tempdir().unwrap();
+    let dir = RunDir::create(runs.path(), "house").unwrap();
+    // A folder that is not empty where fold 1's log goes: renaming over it fails.
+    std::fs::create_dir_all(dir.path().join("fold-1-metrics.csv/in-the-way")).unwrap();
+    let mut config = HouseConfig::new();
+    config.learner.epochs = 2;
+    config.learner.lr = 1e30;
+    let err = k_fold_on_flex(&config, true, &dir).unwrap_err();
+    assert!(
+        matches!(err, Error::Train(TrainError::Diverged { epoch: 1, .. })),
+        "{err}"
+    );
+    for i in 2..=config.k {
+        assert!(dir.path().join(format!("fold-{i}-metrics.csv")).is_file());
     }
 }
