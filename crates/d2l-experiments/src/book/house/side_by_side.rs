@@ -96,14 +96,14 @@ pub(super) fn k_fold(
     // What was trained is written also when training failed, every fold's log that can be;
     // a failed epoch's error is reported before a failed write's.
     let metric = config.metric().name();
-    let written = histories
-        .iter()
-        .enumerate()
-        .map(|(i, history)| {
-            let prefix = format!("fold-{}-", i + 1);
-            run_dir.epoch_log(&prefix, metric, Scale::Log, history)
-        })
-        .fold(Ok(()), |first, log| first.and(log.map(drop)));
+    let mut written = Ok(());
+    for (i, history) in histories.iter().enumerate() {
+        let prefix = format!("fold-{}-", i + 1);
+        let log = run_dir.epoch_log(&prefix, metric, Scale::Log, history);
+        if written.is_ok() {
+            written = log.map(drop);
+        }
+    }
     let folds = trained?;
     written?;
     let (w, b) = (read(folds.w.val().inner()), read(folds.b.val().inner()));
